@@ -1,0 +1,27 @@
+"""All models, importable from one place (Alembic needs them registered)."""
+
+from hub.models.accounts import ApiToken, User
+from hub.models.okr import CheckIn, Cycle, CycleState, Initiative, KeyResult, ProgressUpdate
+from hub.models.plan import Goal, Kpi, KpiValue, ValueChange
+from hub.models.workspace import Invite, Membership, Mode, Role, ShareLink, Workspace
+
+__all__ = [
+    "ApiToken",
+    "CheckIn",
+    "Cycle",
+    "CycleState",
+    "Goal",
+    "Initiative",
+    "Invite",
+    "KeyResult",
+    "Kpi",
+    "KpiValue",
+    "Membership",
+    "Mode",
+    "ProgressUpdate",
+    "Role",
+    "ShareLink",
+    "User",
+    "ValueChange",
+    "Workspace",
+]

@@ -1,0 +1,5 @@
+"""WSGI entry point: `flask --app wsgi run`, `gunicorn wsgi:app`."""
+
+from hub import create_app
+
+app = create_app()
