@@ -1,0 +1,1 @@
+"""The rules (pure functions) and the operations that change data."""
