@@ -54,13 +54,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.routes import api, auth, main, members, workspaces
+    from hub.routes import api, auth, main, members, scorecard, workspaces
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(workspaces.bp)
-    app.register_blueprint(members.bp)
-    app.register_blueprint(api.bp)
+    for blueprint in (main.bp, auth.bp, workspaces.bp, members.bp, scorecard.bp, api.bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -70,9 +67,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from hub.templating import register
+    from hub import presenters, templating
 
-    register(app)
+    templating.register(app)
+    presenters.register(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -289,3 +289,49 @@ def build_scorecard(workspace: Workspace, today: date | None = None) -> Scorecar
     for goal_card in goal_cards:
         goal_card.health = scoring.goal_health([(c.status, c.late) for c in goal_card.kpis])
     return Scorecard(workspace=workspace, today=today, cycle=cycle, goals=goal_cards)
+
+
+@dataclass(frozen=True)
+class ScorecardFilter:
+    """Which goal and owner a reader narrowed the scorecard to (None: all)."""
+
+    goal: int | None = None  # a goal id, or NO_GOAL for things linked to no goal
+    owner: int | None = None  # a user id
+
+    @property
+    def active(self) -> bool:
+        return self.goal is not None or self.owner is not None
+
+
+NO_GOAL = 0
+
+
+def filtered(scorecard: Scorecard, chosen: ScorecardFilter) -> Scorecard:
+    """The scorecard narrowed to one goal and/or one owner; goal health is recomputed."""
+    if not chosen.active:
+        return scorecard
+    goals = []
+    for card in scorecard.goals:
+        goal_id = card.goal.id if card.goal else NO_GOAL
+        if chosen.goal is not None and goal_id != chosen.goal:
+            continue
+        kpis = [c for c in card.kpis if chosen.owner in (None, c.kpi.owner_id)]
+        initiatives = [
+            c for c in card.initiatives if chosen.owner in (None, c.initiative.owner_id)
+        ]
+        if chosen.owner is not None and not kpis and not initiatives:
+            continue
+        health = scoring.goal_health([(c.status, c.late) for c in kpis])
+        goals.append(GoalCard(card.goal, kpis, initiatives, health))
+    return Scorecard(scorecard.workspace, scorecard.today, scorecard.cycle, goals)
+
+
+def owners(scorecard: Scorecard) -> list[tuple[int, str]]:
+    """Everyone who owns a KPI or initiative on the scorecard, as (id, display name)."""
+    people = {c.kpi.owner.id: c.kpi.owner.display_name for c in scorecard.kpis if c.kpi.owner}
+    people |= {
+        c.initiative.owner.id: c.initiative.owner.display_name
+        for c in scorecard.initiatives
+        if c.initiative.owner
+    }
+    return sorted(people.items(), key=lambda item: item[1].casefold())
