@@ -54,10 +54,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.routes import api, auth, main, members, scorecard, workspaces
+    from hub.routes import api, auth, bets, main, members, scorecard, workspaces
 
-    for blueprint in (main.bp, auth.bp, workspaces.bp, members.bp, scorecard.bp, api.bp):
-        app.register_blueprint(blueprint)
+    blueprints = (main, auth, workspaces, members, scorecard, bets, api)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

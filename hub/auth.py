@@ -74,13 +74,22 @@ def member_or_404(slug: str, minimum: Role = Role.VIEWER) -> Access:
     return access
 
 
+def mode_uses(workspace: Workspace, part: str) -> bool:
+    """Whether the workspace's mode shows a part: "kpis", "okrs" or "both" (bets vs gauges)."""
+    if part == "both":
+        return workspace.uses_kpis and workspace.uses_okrs
+    return workspace.uses_kpis if part == "kpis" else workspace.uses_okrs
+
+
 def workspace_route(
-    minimum: Role = Role.VIEWER, *, write: Role | None = None
+    minimum: Role = Role.VIEWER, *, write: Role | None = None, uses: str | None = None
 ) -> Callable[..., Any]:
     """Decorate a view taking `slug`: log-in required, membership checked, `access` passed.
 
     `minimum` is the role needed to read; `write`, when given, the role needed for
-    state-changing methods (POST, PUT, PATCH, DELETE) on the same URL.
+    state-changing methods (POST, PUT, PATCH, DELETE) on the same URL. `uses` ("kpis",
+    "okrs" or "both") hides a page the workspace's mode does not use: it answers 404, as
+    if it did not exist, while the data behind it is kept.
     """
 
     def required(method: str) -> Role:
@@ -90,7 +99,10 @@ def workspace_route(
         @wraps(view)
         @login_required
         def wrapped(slug: str, **kwargs: Any) -> Any:
-            return view(member_or_404(slug, required(request.method)), **kwargs)
+            access = member_or_404(slug, required(request.method))
+            if uses is not None and not mode_uses(access.workspace, uses):
+                abort(404)
+            return view(access, **kwargs)
 
         wrapped.minimum_role_for = required  # type: ignore[attr-defined]  (read by access tests)
         return wrapped

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from hub.domain.bets import BetInput, BetsReport, GaugeInput, bets_vs_gauges, gauge_movement
-from hub.domain.scorecard import Scorecard, bounds_of, build_scorecard, latest_values
+from hub.domain.scorecard import (
+    InitiativeCard,
+    KpiCard,
+    Scorecard,
+    bounds_of,
+    build_scorecard,
+    latest_values,
+)
 from hub.domain.status import Direction
 from hub.models import Cycle, Workspace
 
@@ -18,6 +26,16 @@ class BetsMatrix:
     cycle: Cycle | None
     report: BetsReport | None
     scorecard: Scorecard
+    # Each KPI's value at the cycle start (the last on or before it), by KPI key.
+    baselines: dict[str, Decimal] = field(default_factory=dict)
+
+    def kpi(self, key: str) -> KpiCard:
+        """The scorecard card of a gauge, for its latest value, unit and status."""
+        return next(card for card in self.scorecard.kpis if card.kpi.key == key)
+
+    def initiative(self, key: str) -> InitiativeCard:
+        """The scorecard card of a bet, for its progress and owner."""
+        return next(c for c in self.scorecard.initiatives if c.initiative.key == key)
 
 
 def build_bets_matrix(scorecard: Scorecard) -> BetsMatrix:
@@ -53,7 +71,16 @@ def build_bets_matrix(scorecard: Scorecard) -> BetsMatrix:
         # Long-running initiatives (no cycle) are bets in play this cycle too.
         for card in scorecard.initiatives
     ]
-    return BetsMatrix(cycle=cycle, report=bets_vs_gauges(bets, gauges), scorecard=scorecard)
+    return BetsMatrix(
+        cycle=cycle,
+        report=bets_vs_gauges(bets, gauges),
+        scorecard=scorecard,
+        baselines={
+            card.kpi.key: baseline[card.kpi.id].value
+            for card in kpi_cards
+            if card.kpi.id in baseline
+        },
+    )
 
 
 def bets_for(workspace: Workspace, today: date | None = None) -> BetsMatrix:
