@@ -34,3 +34,6 @@ format: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.pages

@@ -12,12 +12,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from hub.domain.status import Bounds
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     """One period on a chart: its label (the period key) and value, or None for a gap."""
 
     label: str
@@ -25,8 +25,7 @@ class Point:
     text: str = ""  # the value as the user reads it ("91,000 €"), for tooltips
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     """A plotted point."""
 
     x: float
@@ -35,8 +34,7 @@ class Mark:
     text: str
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(NamedTuple):
     """A threshold zone drawn as a horizontal band."""
 
     zone: str  # green | amber | red
@@ -44,14 +42,12 @@ class Band:
     height: float
 
 
-@dataclass(frozen=True)
-class Tick:
+class Tick(NamedTuple):
     y: float
     text: str
 
 
-@dataclass(frozen=True)
-class XLabel:
+class XLabel(NamedTuple):
     x: float
     text: str
 

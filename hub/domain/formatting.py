@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import NumberPattern
@@ -38,14 +39,25 @@ def format_value(
     locale: str = "en_US",
 ) -> str:
     """A value as shown to people, e.g. "91,000", "12.5%", "$91,000", "4.5 h"; None → "—"."""
+    if value is None:
+        if unit not in UNITS:
+            raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(UNITS)})")
+        if not 0 <= decimals <= MAX_DECIMALS:
+            raise ValueError(f"decimals must be 0 to {MAX_DECIMALS}, not {decimals!r}")
+        return EMPTY
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"{value!r} is not a finite Decimal")
+    # A scorecard formats the same few hundred numbers on every view, and babel is slow:
+    # equal values give equal text (they are rounded first), so the result is cached.
+    return _format_cached(value, unit, decimals, currency, locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_cached(value: Decimal, unit: str, decimals: int, currency: str, locale: str) -> str:
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(UNITS)})")
     if not 0 <= decimals <= MAX_DECIMALS:
         raise ValueError(f"decimals must be 0 to {MAX_DECIMALS}, not {decimals!r}")
-    if value is None:
-        return EMPTY
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError(f"{value!r} is not a finite Decimal")
     # Round here (half up, as people expect) so babel's own half-even rounding is a no-op.
     value = rounded(value, decimals)
     loc = Locale.parse(locale)
