@@ -41,11 +41,14 @@ class Movement(StrEnum):
 
 
 def _distance_to_green(value: Decimal, bounds: Bounds) -> Decimal:
-    # An open green bound is infinitely far away, so nothing is ever outside it.
-    if bounds.green_min is not None and value < bounds.green_min:
-        return bounds.green_min - value
-    if bounds.green_max is not None and value > bounds.green_max:
-        return value - bounds.green_max
+    # The zone kpi_status calls green: where a green bound is open, the red line on that
+    # side (if any) is its edge; with neither, that side never ends.
+    low = bounds.green_min if bounds.green_min is not None else bounds.red_min
+    high = bounds.green_max if bounds.green_max is not None else bounds.red_max
+    if low is not None and value < low:
+        return low - value
+    if high is not None and value > high:
+        return value - high
     return Decimal(0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
 from babel import Locale
@@ -18,7 +18,10 @@ MAX_DECIMALS = 10
 
 def rounded(value: Decimal, decimals: int) -> Decimal:
     """`value` rounded half up to `decimals` places, never showing a negative zero."""
-    result = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    # Stored values have up to 24 digits before the point and 10 after: more than the
+    # default 28-digit context holds, so round in a context wide enough for all of them.
+    with localcontext(prec=60):
+        result = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     # -0.04 rounded to one place is -0.0; nobody wants to read "-0.0".
     return abs(result) if result.is_zero() else result
 

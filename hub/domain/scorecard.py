@@ -316,9 +316,7 @@ def filtered(scorecard: Scorecard, chosen: ScorecardFilter) -> Scorecard:
         if chosen.goal is not None and goal_id != chosen.goal:
             continue
         kpis = [c for c in card.kpis if chosen.owner in (None, c.kpi.owner_id)]
-        initiatives = [
-            c for c in card.initiatives if chosen.owner in (None, c.initiative.owner_id)
-        ]
+        initiatives = [c for c in card.initiatives if chosen.owner in (None, c.initiative.owner_id)]
         if chosen.owner is not None and not kpis and not initiatives:
             continue
         health = scoring.goal_health([(c.status, c.late) for c in kpis])

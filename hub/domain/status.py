@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from itertools import combinations
 
@@ -58,6 +58,9 @@ class Direction(StrEnum):
 _Show = Callable[[Decimal], str]
 # A week belongs to the month/quarter of its fourth day: the one holding 4 of its 7 days.
 _MAJORITY_OFFSET = timedelta(days=3)
+# Enough digits to round any stored number (24 before the point, 10 after) to 10 places:
+# the default context's 28 would raise InvalidOperation.
+_PRECISION = 50
 
 # What each bound is called on the form of each direction, for messages people can act on.
 _BOUND_NAMES: dict[Direction, dict[str, str]] = {
@@ -149,7 +152,7 @@ def _default_margin(target: Decimal) -> Decimal:
 
 def bounds_from_form(
     direction: Direction | str,
-    target: Decimal | None,
+    target: Decimal | None = None,
     red_line: Decimal | None = None,
     low: Decimal | None = None,
     high: Decimal | None = None,
@@ -233,15 +236,28 @@ def kpi_status(
     A value on a green bound is green; on a red line it is not red (red is strictly past).
     """
     direction = Direction(direction)
-    places = _sentence_decimals(
-        decimals, [n for n in (value, *_bound_values(bounds)) if n is not None]
-    )
-
-    def show(number: Decimal) -> str:
-        return format_value(number, unit, places, currency)
-
     if value is None:
         return StatusResult(Status.NONE, NO_DATA_WHY)
+    with localcontext(prec=_PRECISION):
+        # A first pass only collects the numbers the sentence shows, so that a bound it
+        # does not mention cannot add decimal places to it.
+        shown: list[Decimal] = []
+
+        def collect(number: Decimal) -> str:
+            shown.append(number)
+            return ""
+
+        _judge(value, bounds, direction, collect)
+        places = _sentence_decimals(decimals, shown)
+
+        def show(number: Decimal) -> str:
+            return format_value(number, unit, places, currency)
+
+        return _judge(value, bounds, direction, show)
+
+
+def _judge(value: Decimal, bounds: Bounds, direction: Direction, show: _Show) -> StatusResult:
+    """The status of a (known) value and its why, numbers written with `show`."""
     if bounds.is_open():
         return StatusResult(Status.NONE, f"{NO_TARGET_WHY} (latest {show(value)})")
 
@@ -278,10 +294,6 @@ def kpi_status(
             word = f"but {under}" if value < r_max else "and right on"
             reason += f" {word} the red line {show(r_max)}"
     return StatusResult(Status.AMBER, f"Amber: {v} {reason}")
-
-
-def _bound_values(bounds: Bounds) -> list[Decimal | None]:
-    return [bounds.green_min, bounds.green_max, bounds.red_min, bounds.red_max]
 
 
 def _zone(low: Decimal | None, high: Decimal | None, show: _Show) -> str:
