@@ -52,7 +52,8 @@ def format_value(
         raise ValueError(f"{value!r} is not a finite Decimal")
     # A scorecard formats the same few hundred numbers on every view, and babel is slow:
     # equal values give equal text (they are rounded first), so the result is cached.
-    return _format_cached(value, unit, decimals, currency, locale)
+    with localcontext(prec=60):  # babel rounds too: wide enough for any stored value
+        return _format_cached(value, unit, decimals, currency, locale)
 
 
 @lru_cache(maxsize=8192)

@@ -65,3 +65,9 @@ def test_currency_code_and_locale() -> None:
 def test_format_value_refuses(args: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         format_value(*args)
+
+
+def test_the_largest_accepted_values_format_without_overflow() -> None:
+    big = Decimal("-99999999999999999999999.1234567891")
+    assert format_value(big, "number", 10) == "-99,999,999,999,999,999,999,999.1234567891"
+    assert format_value(big, "currency", 0, "EUR") == "-€99,999,999,999,999,999,999,999"
