@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 
-from hub.auth import Access
+from hub.auth import Access, mode_uses
 from hub.models import Mode, Role
 from hub.models.base import utcnow
 
@@ -36,25 +36,43 @@ class NavLink:
     label: str
     endpoint: str
     minimum: Role = Role.VIEWER
-    # "kpis" or "okrs": shown only when the workspace's mode uses that half.
+    # "kpis", "okrs" or "both": shown only when the workspace's mode uses that part.
     uses: str | None = None
+    # Other pages of the section, on which this link is the current one too: endpoints,
+    # or a blueprint's name with a dot ("plan.") for all of its pages.
+    also: tuple[str, ...] = ()
+
+    def is_current(self, endpoint: str | None) -> bool:
+        """Whether the page at `endpoint` belongs to this section."""
+        if endpoint is None:
+            return False
+        return endpoint == self.endpoint or any(
+            endpoint == other or (other.endswith(".") and endpoint.startswith(other))
+            for other in self.also
+        )
 
     def shown_to(self, access: Access) -> bool:
+        """Whether this member may see the section in this workspace's mode (and the
+        section's page is part of the app yet)."""
+        if self.endpoint not in current_app.view_functions:
+            return False
         if not access.can(self.minimum):
             return False
-        if self.uses == "kpis":
-            return access.workspace.uses_kpis
-        if self.uses == "okrs":
-            return access.workspace.uses_okrs
-        return True
+        return self.uses is None or mode_uses(access.workspace, self.uses)
 
 
 # The workspace sections, in the order the navigation shows them. Later pages add
-# theirs here (Scorecard, Plan, KPIs, Check-in, OKRs, Bets, Sheet) with the role and
-# mode that may see them; the route still checks the role itself.
+# theirs here (Sheet, …) with the role and mode that may see them; a link
+# shows once its endpoint is registered, and the route still checks role and mode itself.
+# Every member may read the member list and the settings (owners also change them there).
 WORKSPACE_NAV: list[NavLink] = [
-    NavLink("Members", "members.index", Role.OWNER),
-    NavLink("Settings", "workspaces.settings", Role.OWNER),
+    NavLink("Scorecard", "scorecard.index", also=("scorecard.",)),
+    NavLink("Plan", "plan.index", also=("plan.",)),
+    NavLink("Check-in", "checkin.index", Role.UPDATER, also=("checkin.",)),
+    NavLink("OKRs", "okrs.index", uses="okrs", also=("okrs.",)),
+    NavLink("Bets vs gauges", "bets.index", uses="both", also=("bets.",)),
+    NavLink("Members", "members.index", also=("members.",)),
+    NavLink("Settings", "workspaces.settings", also=("workspaces.delete",)),
 ]
 
 
@@ -71,7 +89,7 @@ def workspace_nav(access: Access | None) -> list[dict[str, object]]:
         {
             "label": link.label,
             "url": url_for(link.endpoint, slug=access.workspace.slug),
-            "current": request.endpoint == link.endpoint,
+            "current": link.is_current(request.endpoint),
         }
         for link in WORKSPACE_NAV
         if link.shown_to(access)

@@ -13,7 +13,7 @@ from hub.domain.errors import DomainError
 from hub.extensions import db, limiter
 from hub.rendering import render, see_other
 from hub.routes.auth_forms import LoginForm, SignupForm
-from hub.routes.forms import ConfirmForm, show_problems
+from hub.routes.forms import ConfirmForm, show_problems, status_for
 
 bp = Blueprint("auth", __name__)
 
@@ -58,7 +58,7 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.email.data, form.password.data, form.name.data)
+            user = accounts.create_user(form.email.data, form.password.data, form.name.data or "")
         except DomainError as error:
             show_problems(form, error)
         else:
@@ -66,7 +66,7 @@ def signup():
             login_user(user)
             flash("Welcome to Strategy Hub. Your account is ready.", "success")
             return see_other(_after_login())
-    return render("auth/signup.html", form=form)
+    return render("auth/signup.html", form=form, status=status_for(form))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -83,12 +83,13 @@ def login():
             return see_other(_after_login())
         # Never say which of the two was wrong: that would reveal who has an account.
         form.form_errors.append(LOGIN_FAILED)
-    return render("auth/login.html", form=form)
+    return render("auth/login.html", form=form, status=status_for(form))
 
 
 @bp.errorhandler(429)
 def too_many_attempts(error):
-    """A throttled log-in: the log-in page again, saying why, with status 429."""
+    """A throttled log-in: the log-in page again, saying why, with status 429 (the
+    limiter adds Retry-After)."""
     form = LoginForm()
     form.form_errors.append(THROTTLED)
     return render("auth/login.html", form=form, status=429)
@@ -96,7 +97,7 @@ def too_many_attempts(error):
 
 @bp.post("/logout")
 def logout():
-    """Log out and go back to the log-in page."""
+    """Log out and go back to the log-in page (POST only, so it carries CSRF)."""
     if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
         logout_user()
         flash("You are logged out.", "info")

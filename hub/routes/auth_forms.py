@@ -10,6 +10,8 @@ from hub.domain.accounts import MIN_PASSWORD_LENGTH, password_problem
 from hub.routes.forms import strip
 
 EMAIL_MESSAGE = "Enter an email address like name@example.com."
+# Long passphrases are welcome; this only stops absurd inputs from reaching the KDF.
+MAX_PASSWORD_LENGTH = 256
 
 
 class LoginForm(FlaskForm):
@@ -52,7 +54,13 @@ class SignupForm(FlaskForm):
     )
     password = PasswordField(
         "Password",
-        validators=[InputRequired("Choose a password.")],
+        validators=[
+            InputRequired("Choose a password."),
+            Length(
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use at most {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence works well.",
         render_kw={"autocomplete": "new-password"},
     )
@@ -66,6 +74,7 @@ class SignupForm(FlaskForm):
     )
 
     def validate_password(self, field: PasswordField) -> None:
+        """The domain's strength rules, with their messages."""
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)

@@ -8,16 +8,33 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: "The request could not be understood.",
-    403: "Your role in this workspace does not allow that.",
+    403: "Your role in this workspace does not allow that. Ask one of its owners if you "
+    "need more access.",
     404: "There is nothing here, or you do not have access to it.",
     405: "That action is not allowed here.",
+    410: "This is no longer available.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Nothing you entered was half-saved.",
 }
+CSRF_MESSAGE = "Your form expired or was sent from elsewhere. Reload the page and try again."
+
+# Headers an error must keep, whichever body it gets (405 must say what is allowed;
+# the rate limiter's Retry-After tells clients when to come back).
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def _json_error(status: int, code: str, message: str):
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+def _error_page(status: int, message: str):
+    return render_template("errors/error.html", code=status, message=message), status
 
 
 def register(app: Flask) -> None:
@@ -25,24 +42,24 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        message = "Your form expired or was sent from elsewhere. Reload the page and try again."
         if _wants_json():
-            return jsonify(error={"code": "csrf", "message": message}), 400
-        return render_template("errors/error.html", code=400, message=message), 400
+            return _json_error(400, "csrf", CSRF_MESSAGE)
+        return _error_page(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
         message = MESSAGES.get(code, error.description or error.name)
         if _wants_json():
-            response = jsonify(
-                error={"code": error.name.lower().replace(" ", "_"), "message": message}
-            )
-            response.status_code = code
-            if code == 405 and error.get_response().headers.get("Allow"):
-                response.headers["Allow"] = error.get_response().headers["Allow"]
-            return response
-        return render_template("errors/error.html", code=code, message=message), code
+            response = _json_error(code, error.name.lower().replace(" ", "_"), message)
+        else:
+            body, _ = _error_page(code, message)
+            response = app.make_response((body, code))
+        original = error.get_response()
+        for name in KEPT_HEADERS:
+            if name in original.headers:
+                response.headers[name] = original.headers[name]
+        return response
 
     @app.errorhandler(500)
     def server_error(error: Exception):
@@ -50,5 +67,5 @@ def register(app: Flask) -> None:
 
         db.session.rollback()
         if _wants_json():
-            return jsonify(error={"code": "internal_error", "message": MESSAGES[500]}), 500
-        return render_template("errors/error.html", code=500, message=MESSAGES[500]), 500
+            return _json_error(500, "internal_error", MESSAGES[500])
+        return _error_page(500, MESSAGES[500])

@@ -18,7 +18,7 @@ from hub.domain.errors import DomainError, NotFound
 from hub.extensions import db
 from hub.models import Invite, Membership, Role
 from hub.rendering import render, see_other
-from hub.routes.forms import ConfirmForm, show_problems
+from hub.routes.forms import UNPROCESSABLE, ConfirmForm, show_problems, status_for
 from hub.routes.member_forms import InviteForm, InviteSignupForm, RoleForm
 
 bp = Blueprint("members", __name__)
@@ -54,6 +54,7 @@ def change_role(access: Access, member_id: int):
         return render(
             "members/index.html",
             block="member_row",
+            status=200 if changed else UNPROCESSABLE,
             member=member,
             role_forms={member.id: form},
             saved=changed,
@@ -84,7 +85,15 @@ def remove(access: Access, member_id: int):
             return see_other(url_for("main.index"))
         flash(f"{member.user.display_name} was removed from {access.workspace.name}.", "info")
         return see_other(url_for("members.index", slug=access.workspace.slug))
-    return render("members/remove.html", access=access, member=member, form=form)
+    owners = sum(m.role == Role.OWNER for m in workspaces.memberships(access.workspace))
+    return render(
+        "members/remove.html",
+        access=access,
+        member=member,
+        form=form,
+        leaving=member.user_id == current_user.id,
+        last_owner=member.role == Role.OWNER and owners <= 1,
+    )
 
 
 @bp.post("/w/<slug>/invites")
@@ -102,7 +111,12 @@ def create_invite(access: Access):
         email=form.email.data or "",
     )
     db.session.commit()
-    session[NEW_INVITE] = {"workspace_id": access.workspace.id, "url": _invite_url(token)}
+    session[NEW_INVITE] = {
+        "workspace_id": access.workspace.id,
+        "url": _invite_url(token),
+        "role": invite.role,
+        "days": form.days.data,
+    }
     return see_other(url_for("members.index", slug=access.workspace.slug) + "#new-invite")
 
 
@@ -141,12 +155,18 @@ def accept(token: str):
 
 def _accept_as_member(invite: Invite):
     form = ConfirmForm()
+    access = find_access(current_user, invite.workspace.slug)
+    # Already a member with this role or a higher one: accepting would gain nothing, so
+    # the link stays unused for the person it was made for, and no role goes down.
+    needed = access is None or not access.role.allows(Role(invite.role))
     if form.validate_on_submit():
+        if not needed:
+            flash(f"You are already {access.role.value} in {invite.workspace.name}.", "info")
+            return see_other(url_for("workspaces.home", slug=invite.workspace.slug))
         member = workspaces.accept_invite(invite, current_user)
         db.session.commit()
         return _welcome(invite, member)
-    access = find_access(current_user, invite.workspace.slug)
-    return render("members/invite.html", invite=invite, form=form, current=access)
+    return render("members/invite.html", invite=invite, form=form, current=access, needed=needed)
 
 
 def _accept_with_sign_up(invite: Invite):
@@ -154,7 +174,7 @@ def _accept_with_sign_up(invite: Invite):
     if form.validate_on_submit():
         try:
             member = workspaces.join_with_invite(
-                invite, form.email.data, form.password.data, form.name.data
+                invite, form.email.data, form.password.data, form.name.data or ""
             )
         except DomainError as error:
             show_problems(form, error)
@@ -162,11 +182,18 @@ def _accept_with_sign_up(invite: Invite):
             db.session.commit()
             login_user(member.user)
             return _welcome(invite, member)
-    return render("members/invite.html", invite=invite, form=form, current=None)
+    return render(
+        "members/invite.html",
+        invite=invite,
+        form=form,
+        current=None,
+        needed=True,
+        status=status_for(form),
+    )
 
 
 def _welcome(invite: Invite, member: Membership):
-    flash(f"Welcome to {invite.workspace.name}. Your role: {member.role}.", "success")
+    flash(f"Welcome to {invite.workspace.name}. You are {member.role_enum.value} here.", "success")
     return see_other(url_for("workspaces.home", slug=invite.workspace.slug))
 
 
@@ -201,9 +228,10 @@ def _members_page(access: Access, invite_form: InviteForm):
     if manage:
         stashed = session.pop(NEW_INVITE, None)
         if stashed and stashed.get("workspace_id") == access.workspace.id:
-            new_invite = stashed["url"]
+            new_invite = stashed
     response = render(
         "members/index.html",
+        status=status_for(invite_form),
         members=members,
         role_forms={m.id: _role_form(m) for m in members} if manage else {},
         invites=workspaces.open_invites(access.workspace) if manage else [],

@@ -11,7 +11,7 @@ from hub.domain.errors import DomainError
 from hub.extensions import db
 from hub.models import Role
 from hub.rendering import render, see_other
-from hub.routes.forms import show_problems
+from hub.routes.forms import show_problems, status_for
 from hub.routes.workspace_forms import (
     MONTH_NAMES,
     DeleteWorkspaceForm,
@@ -35,24 +35,24 @@ def new():
         else:
             db.session.commit()
             flash(f"{workspace.name} is ready. Next, invite your team from Members.", "success")
-            return see_other(url_for("workspaces.settings", slug=workspace.slug))
-    return render("workspaces/new.html", form=form)
+            return see_other(url_for("workspaces.home", slug=workspace.slug))
+    return render("workspaces/new.html", form=form, status=status_for(form))
 
 
 @bp.get("/w/<slug>/")
 @workspace_route(Role.VIEWER)
 def home(access: Access):
-    """The workspace's front page (its settings until the scorecard exists)."""
-    return redirect(url_for("workspaces.settings", slug=access.workspace.slug))
+    """The workspace's front page: its scorecard, the view every role shares."""
+    return redirect(url_for("scorecard.index", slug=access.workspace.slug))
 
 
 @bp.route("/w/<slug>/settings", methods=["GET", "POST"])
 @workspace_route(Role.VIEWER, write=Role.OWNER)
 def settings(access: Access):
-    """Every member sees the settings; only owners change them."""
+    """Every member sees the settings; only owners change them (the decorator checks)."""
     workspace = access.workspace
     form = WorkspaceForm(obj=workspaces.settings_of(workspace))
-    if access.can(Role.OWNER) and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             workspaces.update_settings(workspace, form.settings())
         except DomainError as error:
@@ -61,7 +61,7 @@ def settings(access: Access):
             db.session.commit()
             flash("Settings saved.", "success")
             return see_other(url_for("workspaces.settings", slug=workspace.slug))
-    return _settings_page(access, form, DeleteWorkspaceForm(workspace.slug, formdata=None))
+    return _settings_page(access, form, _delete_form(workspace.slug, formdata=None))
 
 
 @bp.post("/w/<slug>/delete")
@@ -69,7 +69,7 @@ def settings(access: Access):
 def delete(access: Access):
     """Delete the workspace and everything in it, once its address is typed."""
     workspace = access.workspace
-    form = DeleteWorkspaceForm(workspace.slug)
+    form = _delete_form(workspace.slug)
     if form.validate_on_submit():
         name = workspace.name
         workspaces.delete_workspace(workspace)
@@ -80,12 +80,18 @@ def delete(access: Access):
     return _settings_page(access, settings_form, form)
 
 
+def _delete_form(slug: str, **kwargs) -> DeleteWorkspaceForm:
+    # Prefixed: the settings page holds two forms, and their ids must not collide.
+    return DeleteWorkspaceForm(slug, prefix="delete", **kwargs)
+
+
 def _settings_page(access: Access, form: WorkspaceForm, delete_form: DeleteWorkspaceForm):
     # The settings form posts with htmx and gets only itself back on errors.
     block = "settings_form" if request.htmx.target == "settings-form" else None
     return render(
         "workspaces/settings.html",
         block=block,
+        status=status_for(form, delete_form),
         access=access,
         workspace=access.workspace,
         form=form,
