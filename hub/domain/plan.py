@@ -9,14 +9,17 @@ import can prefix them with a path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from hub.domain.errors import Invalid
+from hub.domain.errors import Invalid, NotFound
 from hub.domain.periods import Cadence
 from hub.domain.status import Bounds, Direction
 from hub.extensions import db
@@ -27,6 +30,7 @@ from hub.models import (
     Initiative,
     KeyResult,
     Kpi,
+    KpiValue,
     Membership,
     User,
     Workspace,
@@ -96,7 +100,8 @@ class KpiFields:
         found += choice_problems("direction", self.direction, DIRECTIONS)
         if not _is_int(self.decimals) or not 0 <= self.decimals <= MAX_DECIMALS:
             found.append(f"decimals: must be a whole number from 0 to {MAX_DECIMALS}")
-        return found + self.bounds.problems()
+        direction = self.direction if self.direction in DIRECTIONS else None
+        return found + bounds_problems(self.bounds, direction)
 
 
 @dataclass
@@ -166,9 +171,8 @@ class KeyResultFields:
     def problems(self) -> list[str]:
         """Every problem with these fields, as 'field: reason'."""
         found = key_problems(self.key) + text_problems("title", self.title, TITLE_LENGTH)
+        # target == start is allowed: a "hold the line" key result (scoring.kr_progress).
         found += choice_problems("unit", self.unit, UNITS)
-        if self.target == self.start:
-            found.append(f"target: must differ from the start value ({self.start})")
         if not _is_int(self.confidence) or not 0 <= self.confidence <= MAX_CONFIDENCE:
             found.append(f"confidence: must be a whole number from 0 to {MAX_CONFIDENCE}")
         if self.weight <= 0:
@@ -183,6 +187,38 @@ def text_problems(name: str, value: str, max_length: int) -> list[str]:
     if len(value.strip()) > max_length:
         return [f"{name}: at most {max_length} characters ({len(value.strip())} given)"]
     return []
+
+
+_BOUND_ORDER = ("red_min", "green_min", "green_max", "red_max")
+
+
+def bounds_problems(bounds: Bounds, direction: str | None = None) -> list[str]:
+    """Bounds out of order (`red_min ≤ green_min ≤ green_max ≤ red_max`), as 'field: reason'.
+
+    Two bounds are compared when every bound between them is open, so each break is
+    reported once. It is charged to the red line when a red and a green bound clash (the
+    target is what people set first), else to the upper bound of the two.
+    """
+    if direction is None:  # word the message as the form that most likely set these
+        if bounds.green_max is None and bounds.red_max is None:
+            direction = Direction.UP.value
+        elif bounds.green_min is None and bounds.red_min is None:
+            direction = Direction.DOWN.value
+        else:
+            direction = Direction.RANGE.value
+    found = []
+    for i, j in combinations(range(len(_BOUND_ORDER)), 2):
+        low_name, high_name = _BOUND_ORDER[i], _BOUND_ORDER[j]
+        low, high = getattr(bounds, low_name), getattr(bounds, high_name)
+        if low is None or high is None or low <= high:
+            continue
+        if any(getattr(bounds, name) is not None for name in _BOUND_ORDER[i + 1 : j]):
+            continue
+        pair = Bounds(**{low_name: low, high_name: high})
+        red = [name for name in (low_name, high_name) if name.startswith("red")]
+        culprit = red[0] if len(red) == 1 else high_name
+        found += [f"{culprit}: {reason}" for reason in pair.problems(direction)]
+    return found
 
 
 def key_problems(key: str | None) -> list[str]:
@@ -432,4 +468,316 @@ def _next_position(model: type[Any], workspace: Workspace) -> int:
         select(func.coalesce(func.max(model.position) + 1, 0)).where(
             model.workspace_id == workspace.id
         )
+    )
+
+
+# --- Editing the plan: goals and KPIs after they exist (the Plan page) ---------------
+
+
+def find_goal(workspace: Workspace, goal_id: int) -> Goal:
+    """The workspace's goal with this id, live or archived, or NotFound."""
+    goal = db.session.get(Goal, goal_id)
+    if goal is None or goal.workspace_id != workspace.id:
+        raise NotFound("There is no such goal in this workspace.")
+    return goal
+
+
+def add_goal(workspace: Workspace, fields: GoalFields) -> Goal:
+    """`create_goal`, saying so when the title belongs to an archived goal (the plan does
+    not list those among its goals, so "already a goal called …" alone would puzzle)."""
+    clash = _goal_titled(workspace, fields.title) if not fields.problems() else None
+    if clash is not None and clash.archived_at is not None:
+        raise Invalid(
+            [
+                f"title: there is already an archived goal called {clash.title!r}: restore "
+                "it, or rename it under Archived"
+            ]
+        )
+    return create_goal(workspace, fields)
+
+
+def update_goal(goal: Goal, fields: GoalFields) -> Goal:
+    """Change a goal's title, description and owner (archiving has its own operations).
+
+    Titles stay unique among all the workspace's goals, archived ones included: a
+    workspace document names goals by title, and restoring must never make two alike.
+    """
+    workspace = goal.workspace
+    problems = fields.problems()
+    if fields.owner is not None and fields.owner.id != goal.owner_id:
+        # An owner who has left stays until someone picks another; a new one must be in.
+        problems += _owner_problems(workspace, fields.owner)
+    if not problems:
+        clash = _goal_titled(workspace, fields.title, other_than=goal)
+        if clash is not None:
+            kind = "an archived goal" if clash.archived_at else "a goal"
+            problems.append(f"title: there is already {kind} called {clash.title!r}")
+    _refuse(problems)
+    goal.title = fields.title.strip()
+    goal.description = fields.description.strip()
+    goal.owner = fields.owner
+    db.session.flush()
+    return goal
+
+
+def archive_goal(goal: Goal) -> bool:
+    """Hide a goal from the plan and scorecard; its KPIs and initiatives keep their link.
+
+    Returns whether anything changed (archiving twice is harmless).
+    """
+    if goal.archived_at is not None:
+        return False
+    goal.archived_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def restore_goal(goal: Goal) -> bool:
+    """Bring an archived goal back, in its old place. Returns whether anything changed."""
+    if goal.archived_at is None:
+        return False
+    goal.archived_at = None
+    db.session.flush()
+    return True
+
+
+def move_goal(goal: Goal, offset: int) -> bool:
+    """Move a live goal `offset` places (−1 up, +1 down) among the live goals.
+
+    Returns False when it cannot move (archived, or already first/last).
+    """
+    everything = list(
+        db.session.scalars(
+            select(Goal)
+            .where(Goal.workspace_id == goal.workspace_id)
+            .order_by(Goal.position, Goal.id)
+        )
+    )
+    return _move_among(everything, goal, offset, lambda other: other.archived_at is None)
+
+
+def update_kpi(kpi: Kpi, fields: KpiFields) -> Kpi:
+    """Change a KPI's definition and thresholds; its key never changes.
+
+    The cadence is fixed once the KPI has values: their periods would not be periods of
+    the new cadence. A new goal must be a live goal of the workspace, a new owner a
+    member (a goal or owner the KPI already has may stay as it is).
+    """
+    workspace = kpi.workspace
+    problems = fields.problems()
+    if fields.key is not None and fields.key != kpi.key:
+        problems.append(f"key: a KPI's key never changes ({kpi.key})")
+    if fields.owner is not None and fields.owner.id != kpi.owner_id:
+        problems += _owner_problems(workspace, fields.owner)
+    if fields.goal is not None and fields.goal.id != kpi.goal_id:
+        problems += _goal_problems(workspace, fields.goal)
+        if fields.goal.archived_at is not None:
+            problems.append(f"goal: {fields.goal.title!r} is archived; restore it first")
+    if fields.cadence != kpi.cadence and fields.cadence in CADENCES:
+        count = value_count(kpi)
+        if count:
+            problems.append(
+                f"cadence: {kpi.key} already has {count} {kpi.cadence} "
+                f"value{'s' if count != 1 else ''}, and they would not fit "
+                f"{fields.cadence} periods. Keep it {kpi.cadence}, or create a new KPI "
+                f"for {fields.cadence} numbers."
+            )
+    _refuse(problems)
+    kpi.name = fields.name.strip()
+    kpi.description = fields.description.strip()
+    kpi.goal = fields.goal
+    kpi.unit = fields.unit
+    kpi.decimals = fields.decimals
+    kpi.cadence = fields.cadence
+    kpi.aggregation = fields.aggregation
+    kpi.owner = fields.owner
+    kpi.direction = fields.direction
+    kpi.green_min = fields.green_min
+    kpi.green_max = fields.green_max
+    kpi.red_min = fields.red_min
+    kpi.red_max = fields.red_max
+    db.session.flush()
+    return kpi
+
+
+def value_count(kpi: Kpi) -> int:
+    """How many periods of this KPI have a value."""
+    return db.session.scalar(select(func.count(KpiValue.id)).where(KpiValue.kpi_id == kpi.id)) or 0
+
+
+def archive_kpi(kpi: Kpi) -> bool:
+    """Hide a KPI from the scorecard, check-in and sheet; its values and key are kept.
+
+    Returns whether anything changed (archiving twice is harmless).
+    """
+    if kpi.archived_at is not None:
+        return False
+    kpi.archived_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def restore_kpi(kpi: Kpi) -> bool:
+    """Bring an archived KPI back, with its values, key and place. Returns whether it changed."""
+    if kpi.archived_at is None:
+        return False
+    kpi.archived_at = None
+    db.session.flush()
+    return True
+
+
+def move_kpi(kpi: Kpi, offset: int) -> bool:
+    """Move a live KPI `offset` places (−1 up, +1 down) among the live KPIs of its goal.
+
+    The plan lists KPIs under their goal, so that is the list they move in. Returns
+    False when it cannot move (archived, or already first/last under its goal).
+    """
+    everything = list(
+        db.session.scalars(
+            select(Kpi).where(Kpi.workspace_id == kpi.workspace_id).order_by(Kpi.position, Kpi.id)
+        )
+    )
+    return _move_among(
+        everything,
+        kpi,
+        offset,
+        lambda other: other.archived_at is None and other.goal_id == kpi.goal_id,
+    )
+
+
+def _move_among(
+    everything: list[Any], item: Any, offset: int, movable: Callable[[Any], bool]
+) -> bool:
+    """Swap `item` with its `offset`-th neighbour among the `movable` ones of `everything`
+    (all rows, in order), then number every row 0, 1, 2… so ties cannot hide a move."""
+    if not movable(item):
+        return False
+    peers = [other for other in everything if movable(other)]
+    index = peers.index(item) + offset
+    if offset == 0 or not 0 <= index < len(peers):
+        return False
+    neighbour = peers[index]
+    a, b = everything.index(item), everything.index(neighbour)
+    everything[a], everything[b] = everything[b], everything[a]
+    for position, row in enumerate(everything):
+        row.position = position
+    db.session.flush()
+    return True
+
+
+def _goal_titled(
+    workspace: Workspace, title: str, *, other_than: Goal | None = None
+) -> Goal | None:
+    """The goal (live or archived) with this title, ignoring case."""
+    query = select(Goal).where(
+        Goal.workspace_id == workspace.id, func.lower(Goal.title) == title.strip().lower()
+    )
+    if other_than is not None:
+        query = query.where(Goal.id != other_than.id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+@dataclass
+class KpiGroup:
+    """The live KPIs under one goal (or under none), in their order."""
+
+    goal: Goal | None
+    kpis: list[Kpi] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.goal.title if self.goal else "Not linked to a goal"
+
+
+@dataclass
+class PlanOverview:
+    """What the Plan page lists: live goals, KPIs by goal, initiatives, and the archive."""
+
+    goals: list[Goal]
+    kpi_groups: list[KpiGroup]
+    initiatives: list[Initiative]
+    archived_goals: list[Goal]
+    archived_kpis: list[Kpi]
+
+    def kpi_count(self, goal: Goal) -> int:
+        """How many live KPIs hang under a goal."""
+        return sum(len(group.kpis) for group in self.kpi_groups if group.goal is goal)
+
+    def goal_place(self, goal: Goal) -> tuple[bool, bool]:
+        """(is first, is last) among the live goals: which moves make sense."""
+        return _place(self.goals, goal)
+
+    def kpi_place(self, kpi: Kpi) -> tuple[bool, bool]:
+        """(is first, is last) among the live KPIs of its goal."""
+        for group in self.kpi_groups:
+            if kpi in group.kpis:
+                return _place(group.kpis, kpi)
+        return (True, True)
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        return [kpi for group in self.kpi_groups for kpi in group.kpis]
+
+
+def _place(items: list[Any], item: Any) -> tuple[bool, bool]:
+    if item not in items:
+        return (True, True)
+    return (items[0] is item, items[-1] is item)
+
+
+def plan_overview(workspace: Workspace, *, with_kpis: bool = True) -> PlanOverview:
+    """The workspace's plan as the Plan page shows it, in a fixed number of queries.
+
+    KPIs are grouped under their live goals in goal order, then under archived goals
+    (their KPIs stay live, and move back with the goal when it is restored), then those
+    linked to no goal.
+    """
+    goals = list(
+        db.session.scalars(
+            select(Goal)
+            .where(Goal.workspace_id == workspace.id)
+            .options(selectinload(Goal.owner))
+            .order_by(Goal.position, Goal.id)
+        )
+    )
+    kpis = (
+        list(
+            db.session.scalars(
+                select(Kpi)
+                .where(Kpi.workspace_id == workspace.id)
+                .options(selectinload(Kpi.owner))
+                .order_by(Kpi.position, Kpi.id)
+            )
+        )
+        if with_kpis
+        else []
+    )
+    initiatives = list(
+        db.session.scalars(
+            select(Initiative)
+            .where(Initiative.workspace_id == workspace.id, Initiative.archived_at.is_(None))
+            .options(
+                selectinload(Initiative.owner),
+                selectinload(Initiative.cycle),
+                selectinload(Initiative.goal),
+            )
+            .order_by(Initiative.position, Initiative.id)
+        )
+    )
+    live_goals = [goal for goal in goals if goal.archived_at is None]
+    archived_goals = [goal for goal in goals if goal.archived_at is not None]
+    groups = {goal.id: KpiGroup(goal) for goal in [*live_goals, *archived_goals]}
+    loose = KpiGroup(None)
+    for kpi in kpis:
+        if kpi.archived_at is None:
+            groups.get(kpi.goal_id, loose).kpis.append(kpi)
+    kpi_groups = [group for group in groups.values() if group.kpis]
+    if loose.kpis:
+        kpi_groups.append(loose)
+    return PlanOverview(
+        goals=live_goals,
+        kpi_groups=kpi_groups,
+        initiatives=initiatives,
+        archived_goals=archived_goals,
+        archived_kpis=[kpi for kpi in kpis if kpi.archived_at is not None],
     )
