@@ -54,9 +54,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.routes import api, auth, bets, main, members, plan, scorecard, workspaces
+    from hub.routes import (
+        api,
+        auth,
+        bets,
+        checkin,
+        kpis,
+        main,
+        members,
+        plan,
+        scorecard,
+        workspaces,
+    )
 
-    blueprints = (main, auth, workspaces, members, scorecard, bets, plan, api)
+    blueprints = (main, auth, workspaces, members, scorecard, bets, plan, kpis, checkin, api)
     for module in blueprints:
         app.register_blueprint(module.bp)
 
