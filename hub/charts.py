@@ -168,7 +168,7 @@ def kpi_chart(
     The y range covers the values and every finite bound (so the zones show even when
     all values sit in one of them), padded by 8 %.
     """
-    chart = Chart(width=width, height=height, left=64.0, right=12.0)
+    chart = Chart(width=width, height=height, left=64.0, right=32.0)
     top, bottom = 12.0, height - 30.0
     numbers = [float(p.value) for p in points if p.value is not None]
     limits = [

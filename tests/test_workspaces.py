@@ -7,6 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from hub.domain import workspaces as workspace_ops
+from hub.domain.errors import Invalid
 from hub.extensions import db
 from hub.models import Membership, Role, Workspace
 
@@ -396,3 +398,33 @@ def test_deleting_is_post_only(client, login, make):
     login(owner)
     assert client.get("/w/acme/delete").status_code == 405
     assert workspace("acme") is not None
+
+
+def test_the_week_start_cannot_change_once_weekly_values_exist(make, db):
+    owner = make.user()
+    workspace = make.workspace(owner)
+    kpi = make.kpi(workspace, cadence="weekly")
+    make.value(kpi, "2026-11-30", 5)
+    changed = workspace_ops.settings_of(workspace)
+    changed.week_start = "sunday"
+    with pytest.raises(Invalid, match="week start cannot change"):
+        workspace_ops.update_settings(workspace, changed)
+    db.session.rollback()
+    assert workspace.week_start == 0
+    # A monthly KPI's values do not depend on the week start; nor on the fiscal year.
+    other = make.workspace(owner)
+    make.value(make.kpi(other, cadence="monthly"), "2026-11", 5)
+    changed = workspace_ops.settings_of(other)
+    changed.week_start, changed.fiscal_year_start_month = "sunday", 4
+    workspace_ops.update_settings(other, changed)
+    assert (other.week_start, other.fiscal_year_start_month) == (6, 4)
+
+
+def test_the_fiscal_year_start_cannot_change_once_quarterly_values_exist(make, db):
+    owner = make.user()
+    workspace = make.workspace(owner)
+    make.value(make.kpi(workspace, cadence="quarterly"), "2026-Q4", 5)
+    changed = workspace_ops.settings_of(workspace)
+    changed.fiscal_year_start_month = 4
+    with pytest.raises(Invalid, match="fiscal year start cannot change"):
+        workspace_ops.update_settings(workspace, changed)

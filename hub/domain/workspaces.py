@@ -14,7 +14,7 @@ from hub.domain.accounts import create_user, find_user, normalize_email, set_pas
 from hub.domain.errors import DomainError, Invalid, NotFound
 from hub.domain.periods import WEEKDAYS, is_valid_time_zone
 from hub.extensions import db
-from hub.models import Invite, Membership, Mode, Role, User, Workspace
+from hub.models import Invite, Kpi, KpiValue, Membership, Mode, Role, User, Workspace
 from hub.models.base import utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -123,10 +123,46 @@ def update_settings(workspace: Workspace, settings: WorkspaceSettings) -> None:
     problems = settings.problems()
     if not problems and slug_taken(settings.slug, other_than=workspace):
         problems.append(f"slug: {settings.slug!r} is already taken")
+    problems += _calendar_problems(workspace, settings)
     if problems:
         raise Invalid(problems)
     settings.apply_to(workspace)
     db.session.flush()
+
+
+def _calendar_problems(workspace: Workspace, settings: WorkspaceSettings) -> list[str]:
+    """Refuse calendar changes that would orphan stored periods.
+
+    Weekly values are keyed by their week's first day and quarterly ones by their
+    (fiscal) quarter: a new week start or fiscal-year start would make them name periods
+    that no longer exist, so such a change waits until no value of that cadence exists.
+    """
+    problems = []
+    if settings.week_start != WEEKDAYS[workspace.week_start] and _has_values(workspace, "weekly"):
+        problems.append(
+            "week_start: weekly KPIs already have values keyed by their week's first day; "
+            "the week start cannot change any more"
+        )
+    if settings.fiscal_year_start_month != workspace.fiscal_year_start_month and _has_values(
+        workspace, "quarterly"
+    ):
+        problems.append(
+            "fiscal_year_start_month: quarterly KPIs already have values keyed by their "
+            "quarter; the fiscal year start cannot change any more"
+        )
+    return problems
+
+
+def _has_values(workspace: Workspace, cadence: str) -> bool:
+    return (
+        db.session.scalar(
+            select(KpiValue.id)
+            .join(Kpi, Kpi.id == KpiValue.kpi_id)
+            .where(Kpi.workspace_id == workspace.id, Kpi.cadence == cadence)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def delete_workspace(workspace: Workspace) -> None:

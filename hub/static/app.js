@@ -50,7 +50,9 @@
   // as a full page load would let the user find it.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.xhr || event.detail.xhr.status !== 422) return;
-    var invalid = document.querySelector('[aria-invalid="true"]');
+    // Look inside what was swapped: other forms on the page may have errors of their own.
+    var scope = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : document;
+    var invalid = scope.querySelector('[aria-invalid="true"]');
     if (invalid) invalid.focus();
   });
 
