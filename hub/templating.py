@@ -66,7 +66,7 @@ class NavLink:
 # shows once its endpoint is registered, and the route still checks role and mode itself.
 # Every member may read the member list and the settings (owners also change them there).
 WORKSPACE_NAV: list[NavLink] = [
-    NavLink("Scorecard", "scorecard.index", also=("scorecard.",)),
+    NavLink("Scorecard", "scorecard.index", also=("scorecard.", "kpis.")),
     NavLink("Plan", "plan.index", also=("plan.",)),
     NavLink("Check-in", "checkin.index", Role.UPDATER, also=("checkin.",)),
     NavLink("OKRs", "okrs.index", uses="okrs", also=("okrs.",)),

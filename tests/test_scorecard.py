@@ -202,3 +202,14 @@ def test_share_link_operations_validate_input(board):
         sharing.create_share_link(workspace, owner, days=400)
     with pytest.raises(Exception, match="at most 120"):
         sharing.create_share_link(workspace, owner, label="x" * 121)
+
+
+def test_kpi_names_link_to_their_detail_page_except_on_a_share_link(app, client, login, board):
+    workspace, owner = board
+    login(owner)
+    assert 'href="/w/northwind/kpis/K1"' in client.get("/w/northwind/scorecard").get_data(
+        as_text=True
+    )
+    link, token = sharing.create_share_link(workspace, owner)
+    db.session.commit()
+    assert "/kpis/K1" not in app.test_client().get(f"/s/{token}").get_data(as_text=True)
