@@ -18,6 +18,9 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))
 
 
@@ -43,6 +46,10 @@ def main() -> int:
         workspace = generate_workspace(owner, slug="bench", today=date.today())
         slug, user_id = workspace.slug, owner.id
 
+    from hub.domain.due import due_period
+    from hub.domain.periods import Cadence
+
+    due_key = due_period(Cadence.WEEKLY, date.today()).key
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
@@ -54,6 +61,9 @@ def main() -> int:
             lambda: client.get(f"/w/{slug}/scorecard?goal=1", headers={"HX-Request": "true"}),
         ),
         ("bets vs gauges page", lambda: client.get(f"/w/{slug}/bets")),
+        ("KPI detail page (K1, 156 values)", lambda: client.get(f"/w/{slug}/kpis/K1")),
+        ("check-in page", lambda: client.get(f"/w/{slug}/check-in")),
+        ("check-in save (htmx, one KPI value)", lambda: save_check_in(client, slug, due_key)),
     ]
 
     print(f"Workspace: 60 weekly KPIs × 156 values, 10 objectives × 4 KRs; {RUNS} runs each")
@@ -77,6 +87,19 @@ def main() -> int:
             p90 = timings[int(len(timings) * 0.9) - 1]
             print(f"{name:42} {statistics.median(timings):10.1f} {p90:8.1f} {queries.count:8}")
     return 0
+
+
+_saves = iter(range(10**9))
+
+
+def save_check_in(client: FlaskClient, slug: str, period: str) -> TestResponse:
+    """Save a new value for K1 through the check-in row, as htmx does (a change each time)."""
+    value = 100 + next(_saves) % 2  # alternate so every save really changes the value
+    return client.post(
+        f"/w/{slug}/check-in/kpis/K1",
+        data={"kpi-K1-period": period, "kpi-K1-value": str(value), "kpi-K1-note": ""},
+        headers={"HX-Request": "true", "HX-Target": "kpi-K1"},
+    )
 
 
 if __name__ == "__main__":
