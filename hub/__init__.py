@@ -62,12 +62,13 @@ def register_blueprints(app: Flask) -> None:
         kpis,
         main,
         members,
+        okrs,
         plan,
         scorecard,
         workspaces,
     )
 
-    blueprints = (main, auth, workspaces, members, scorecard, bets, plan, kpis, checkin, api)
+    blueprints = (main, auth, workspaces, members, scorecard, bets, plan, kpis, checkin, okrs, api)
     for module in blueprints:
         app.register_blueprint(module.bp)
 
