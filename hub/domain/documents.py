@@ -19,13 +19,15 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hub.domain import accounts
@@ -34,6 +36,8 @@ from hub.domain.numbers import checked_decimal
 from hub.domain.periods import WEEKDAYS, Cadence, PeriodError, parse_period
 from hub.domain.plan import (
     CADENCES,
+    CYCLE_NAME_LENGTH,
+    TITLE_LENGTH,
     CycleFields,
     GoalFields,
     InitiativeFields,
@@ -73,6 +77,9 @@ from hub.models.base import canonical_decimal
 FORMAT = "strategy-hub/v1"
 DESCRIPTION_LENGTH = 10_000
 NAME_LENGTH = 120
+WORD_LENGTH = 64  # slugs, time zones and the other single words of the settings
+KEY_LENGTH = 20
+PERIOD_LENGTH = 16
 EMAIL_LENGTH = 254
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ROLES = tuple(role.value for role in reversed(Role))  # owner first
@@ -346,8 +353,10 @@ class _Reader:
         self.data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if not self.ok and raw is not _MISSING:  # a missing object is already reported
             problems.append(f"{path or 'document'}: expected an object, not {_kind(raw)}")
-        for name in set(self.data) - set(fields):
-            self.note(str(name)[:60], "unknown field")
+        known = set(fields)
+        for name in self.data:  # in the document's order, so messages come out stably
+            if name not in known:
+                self.note(str(name)[:60], "unknown field")
 
     def where(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -633,15 +642,20 @@ def _read_settings(
     obj = _Reader(raw, "workspace", problems, WORKSPACE_FIELDS)
     if not obj.ok:
         return WorkspaceSettings(name="", slug=slug or ""), False
-    document_slug = obj.optional_text("slug") if slug is not None else obj.text("slug")
+    if slug is not None:
+        obj.optional_text("slug", max_length=WORD_LENGTH)  # replaced, but must still be text
+        document_slug = None
+    else:
+        document_slug = obj.text("slug", max_length=WORD_LENGTH)
     settings = WorkspaceSettings(
         name=obj.text("name"),
         slug=slug if slug is not None else document_slug or "",
-        mode=obj.text("mode", Mode.BOTH.value),
-        time_zone=obj.text("time_zone", "UTC"),
-        week_start=obj.text("week_start", "monday"),
+        # Short caps on words, so a huge string is never echoed back in a message.
+        mode=obj.text("mode", Mode.BOTH.value, max_length=WORD_LENGTH),
+        time_zone=obj.text("time_zone", "UTC", max_length=WORD_LENGTH),
+        week_start=obj.text("week_start", "monday", max_length=WORD_LENGTH),
         fiscal_year_start_month=obj.integer("fiscal_year_start_month", 1),
-        currency=obj.text("currency", "USD"),
+        currency=obj.text("currency", "USD", max_length=WORD_LENGTH),
     )
     found = settings.problems()
     obj.rules(found)
@@ -669,7 +683,7 @@ def _read_goal(raw: Any, path: str, problems: list[str]) -> _Goal | None:
     if not obj.ok:
         return None
     fields = GoalFields(
-        title=obj.text("title"),
+        title=obj.text("title", max_length=TITLE_LENGTH),
         description=obj.long_text("description"),
         archived=obj.boolean("archived"),
     )
@@ -683,8 +697,8 @@ def _read_kpi(raw: Any, path: str, problems: list[str]) -> _Kpi | None:
     if not obj.ok:
         return None
     fields = KpiFields(
-        key=obj.text("key"),
-        name=obj.text("name"),
+        key=obj.text("key", max_length=KEY_LENGTH),
+        name=obj.text("name", max_length=TITLE_LENGTH),
         description=obj.long_text("description"),
         unit=obj.text("unit", "number"),
         decimals=obj.integer("decimals", 0),
@@ -697,7 +711,8 @@ def _read_kpi(raw: Any, path: str, problems: list[str]) -> _Kpi | None:
         red_max=obj.optional_number("red_max"),
         archived=obj.boolean("archived"),
     )
-    goal, owner = obj.optional_text("goal"), obj.email("owner", nullable=True)
+    goal = obj.optional_text("goal", max_length=TITLE_LENGTH)
+    owner = obj.email("owner", nullable=True)
     values = obj.each("values", _read_value)
     obj.rules(fields.problems())
     return _Kpi(path, fields, goal, owner, values)
@@ -707,16 +722,18 @@ def _read_value(raw: Any, path: str, problems: list[str]) -> _Value | None:
     obj = _Reader(raw, path, problems, VALUE_FIELDS)
     if not obj.ok:
         return None
-    period, value = obj.text("period"), obj.number("value")
+    period, value = obj.text("period", max_length=PERIOD_LENGTH), obj.number("value")
     note = obj.text("note", "", max_length=MAX_NOTE)
-    return None if obj.bad & {"period", "value"} else _Value(path, period, value, note)
+    # A value with a bad number still has its period checked against the KPI's cadence.
+    return None if "period" in obj.bad else _Value(path, period, value, note)
 
 
 def _read_cycle(raw: Any, path: str, problems: list[str]) -> _Cycle | None:
     obj = _Reader(raw, path, problems, CYCLE_FIELDS)
     if not obj.ok:
         return None
-    name, start, end = obj.text("name"), obj.day("start"), obj.day("end")
+    name = obj.text("name", max_length=CYCLE_NAME_LENGTH)
+    start, end = obj.day("start"), obj.day("end")
     # A broken date stands in as the other one, so "end before start" is never a ghost.
     start = start or end or date.min
     fields = CycleFields(
@@ -731,8 +748,8 @@ def _read_initiative(raw: Any, path: str, problems: list[str]) -> _Initiative | 
     if not obj.ok:
         return None
     fields = InitiativeFields(
-        key=obj.text("key"),
-        title=obj.text("title"),
+        key=obj.text("key", max_length=KEY_LENGTH),
+        title=obj.text("title", max_length=TITLE_LENGTH),
         description=obj.long_text("description"),
         start=obj.day("start", nullable=True),
         due=obj.day("due", nullable=True),
@@ -741,7 +758,8 @@ def _read_initiative(raw: Any, path: str, problems: list[str]) -> _Initiative | 
         final_score_manual=obj.boolean("final_score_manual"),
         archived=obj.boolean("archived"),
     )
-    goal, cycle = obj.optional_text("goal"), obj.optional_text("cycle")
+    goal = obj.optional_text("goal", max_length=TITLE_LENGTH)
+    cycle = obj.optional_text("cycle", max_length=CYCLE_NAME_LENGTH)
     owner = obj.email("owner", nullable=True)
     gauges = _read_gauges(obj)
     key_results = obj.each("key_results", _read_key_result)
@@ -753,7 +771,7 @@ def _read_gauges(obj: _Reader) -> list[tuple[str, str]]:
     gauges = []
     for i, raw in enumerate(obj.items("gauges")):
         path = obj.where(f"gauges[{i}]")
-        problem = text_problem(raw, None)
+        problem = text_problem(raw, KEY_LENGTH)
         if problem:
             obj.problems.append(f"{path}: {problem}")
         else:
@@ -766,8 +784,8 @@ def _read_key_result(raw: Any, path: str, problems: list[str]) -> _KeyResult | N
     if not obj.ok:
         return None
     fields = KeyResultFields(
-        key=obj.text("key"),
-        title=obj.text("title"),
+        key=obj.text("key", max_length=KEY_LENGTH),
+        title=obj.text("title", max_length=TITLE_LENGTH),
         start=obj.number("start"),
         target=obj.number("target"),
         current=obj.optional_number("current"),
@@ -775,7 +793,8 @@ def _read_key_result(raw: Any, path: str, problems: list[str]) -> _KeyResult | N
         confidence=obj.integer("confidence", 5),
         weight=obj.number("weight", Decimal(1)),
     )
-    owner, kpi = obj.email("owner", nullable=True), obj.optional_text("kpi")
+    owner = obj.email("owner", nullable=True)
+    kpi = obj.optional_text("kpi", max_length=KEY_LENGTH)
     if obj.bad & {"start", "target"}:
         obj.bad.add("target")  # "target equals start" would compare with a stand-in
     obj.rules(fields.problems())
@@ -888,12 +907,14 @@ def validate_document(
 
 
 def import_document(
-    doc: dict[str, Any], *, slug: str | None = None, importer: User | None = None
+    doc: Any, *, slug: str | None = None, importer: User | None = None
 ) -> Workspace:
     """A new workspace built from a document, or Invalid listing every problem.
 
     `slug` replaces the document's slug; `importer`, when given, joins as an owner and is
-    recorded as the author of the imported values. Flushes, never commits.
+    recorded as the author of the imported values. Flushes, never commits: the whole
+    import is the caller's one transaction, so on Invalid (even one that only the
+    database finds, midway) the caller rolls back and nothing was imported.
     """
     parsed, problems = _checked(doc, slug, importer)
     if problems:
@@ -910,37 +931,75 @@ def _checked(doc: Any, slug: str | None, importer: User | None) -> tuple[_Docume
     slug_ok = not any(problem.startswith("workspace.slug:") for problem in problems)
     if wanted and slug_ok and slug_taken(wanted):
         problems.append(f"workspace.slug: {wanted!r} is already taken")
-    return parsed, problems
+    return parsed, _in_document_order(problems)
+
+
+def _in_document_order(problems: list[str]) -> list[str]:
+    """Problems sorted by where they are (section, then list positions), so that all the
+    problems of one entry sit together; problems at the same place keep their order."""
+    sections = ["document", *TOP_FIELDS]
+
+    def place(problem: str) -> tuple[int, tuple[int, ...]]:
+        path = problem.split(": ", 1)[0]
+        section = re.match(r"[a-z_]*", path)
+        rank = sections.index(section[0]) if section and section[0] in sections else 0
+        return rank, tuple(int(index) for index in re.findall(r"\[(\d+)\]", path))
+
+    return sorted(problems, key=place)
 
 
 def _build(doc: _Document, importer: User | None) -> Workspace:
     """Create the workspace and everything in it, in document order."""
-    workspace = create_workspace(doc.settings, owner=None)
+    with _at("workspace"):
+        workspace = create_workspace(doc.settings, owner=None)
     people = _build_members(workspace, doc.members, importer)
-    goals = {
-        goal.fields.title: create_goal(
-            workspace, replace(goal.fields, owner=_ref(people, goal.owner))
-        )
-        for goal in doc.goals
-    }
+    goals: dict[str, Goal] = {}
+    for goal in doc.goals:
+        with _at(goal.path):
+            fields = replace(goal.fields, owner=_ref(people, goal.owner))
+            goals[goal.fields.title] = create_goal(workspace, fields)
     kpis = {
         entry.fields.key or "": _build_kpi(workspace, entry, goals, people, importer)
         for entry in doc.kpis
     }
-    cycles = {cycle.fields.name: create_cycle(workspace, cycle.fields) for cycle in doc.cycles}
+    cycles: dict[str, Cycle] = {}
+    for cycle in doc.cycles:
+        with _at(cycle.path):
+            cycles[cycle.fields.name] = create_cycle(workspace, cycle.fields)
     for entry in doc.initiatives:
-        fields = replace(
-            entry.fields,
-            goal=_ref(goals, entry.goal),
-            cycle=_ref(cycles, entry.cycle),
-            owner=_ref(people, entry.owner),
-            gauges=[kpis[key] for _, key in entry.gauges],
-        )
-        initiative = create_initiative(workspace, fields)
+        with _at(entry.path):
+            fields = replace(
+                entry.fields,
+                goal=_ref(goals, entry.goal),
+                cycle=_ref(cycles, entry.cycle),
+                owner=_ref(people, entry.owner),
+                gauges=[kpis[key] for _, key in entry.gauges],
+            )
+            initiative = create_initiative(workspace, fields)
         for kr in entry.key_results:
-            kr_fields = replace(kr.fields, owner=_ref(people, kr.owner), kpi=_ref(kpis, kr.kpi))
-            create_key_result(initiative, kr_fields)
+            with _at(kr.path):
+                kr_fields = replace(kr.fields, owner=_ref(people, kr.owner), kpi=_ref(kpis, kr.kpi))
+                create_key_result(initiative, kr_fields)
     return workspace
+
+
+@contextmanager
+def _at(path: str) -> Iterator[None]:
+    """Report what an operation refuses while building an entry at the entry's path.
+
+    Validation catches every problem known beforehand; this is for what only the
+    operations or the database can find (say, a slug taken meanwhile). The caller rolls
+    the whole import back.
+    """
+    try:
+        yield
+    except Invalid as error:
+        raise Invalid([f"{path}.{problem}" for problem in error.problems]) from None
+    except DomainError as error:
+        where = f"{path}.{error.field}" if error.field else path
+        raise Invalid([f"{where}: {error.message}"]) from None
+    except IntegrityError:
+        raise Invalid([f"{path}: clashes with data saved meanwhile; try again"]) from None
 
 
 def _build_members(
@@ -950,8 +1009,9 @@ def _build_members(
     people: dict[str, User] = {}
     for member in members:
         email = member.email or ""
-        user = accounts.find_user(email) or accounts.create_user(email, name=member.name)
-        add_member(workspace, user, Role(member.role))
+        with _at(member.path):
+            user = accounts.find_user(email) or accounts.create_user(email, name=member.name)
+            add_member(workspace, user, Role(member.role))
         people[email] = user
     if importer is not None:
         add_member(workspace, importer, Role.OWNER)
@@ -972,10 +1032,16 @@ def _build_kpi(
     importer: User | None,
 ) -> Kpi:
     """A KPI and its values, each value through set_value so it enters the history."""
-    fields = replace(entry.fields, goal=_ref(goals, entry.goal), owner=_ref(people, entry.owner))
-    kpi = create_kpi(workspace, fields)
+    with _at(entry.path):
+        fields = replace(
+            entry.fields, goal=_ref(goals, entry.goal), owner=_ref(people, entry.owner)
+        )
+        kpi = create_kpi(workspace, fields)
     for value in entry.values:
-        set_value(kpi, value.period, value.value, source="import", user=importer, note=value.note)
+        with _at(value.path):
+            set_value(
+                kpi, value.period, value.value, source="import", user=importer, note=value.note
+            )
     return kpi
 
 
