@@ -39,8 +39,17 @@ def register_config(app: Flask, config: dict[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     from hub import models  # noqa: F401  (registers every table with the metadata)
     from hub.auth import load_user
-    from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from hub.extensions import (
+        csrf,
+        db,
+        enable_sqlite_foreign_keys,
+        htmx,
+        limiter,
+        login_manager,
+        migrate,
+    )
 
+    enable_sqlite_foreign_keys()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)

@@ -428,3 +428,18 @@ def test_the_fiscal_year_start_cannot_change_once_quarterly_values_exist(make, d
     changed.fiscal_year_start_month = 4
     with pytest.raises(Invalid, match="fiscal year start cannot change"):
         workspace_ops.update_settings(workspace, changed)
+
+
+def test_deleting_a_workspace_deletes_everything_in_it(make, db):
+    from hub.domain import sharing
+    from hub.models import Goal, Kpi, KpiValue, ShareLink
+
+    owner = make.user()
+    workspace = make.workspace(owner)
+    kpi = make.kpi(workspace, goal=make.goal(workspace))
+    make.value(kpi, "2026-11-30", 5)
+    sharing.create_share_link(workspace, owner)
+    workspace_ops.delete_workspace(workspace)
+    db.session.commit()
+    for model in (Goal, Kpi, KpiValue, ShareLink, Membership):
+        assert db.session.scalar(select(db.func.count()).select_from(model)) == 0, model

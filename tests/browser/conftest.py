@@ -17,6 +17,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from hub import create_app
+from hub.extensions import db
 from tests.conftest import IN_CI
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
@@ -59,6 +60,8 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    with served.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
