@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, or_, select
 
+from hub.config import cli_base_url
 from hub.demo import (
     DEMO_EMAIL,
     DEMO_NAME,
@@ -24,7 +25,7 @@ from hub.demo import (
     DEMO_USER_NAME,
     build_demo_document,
 )
-from hub.domain import accounts
+from hub.domain import accounts, sharing
 from hub.domain.documents import (
     document_counts,
     document_json,
@@ -201,12 +202,40 @@ def import_command(file: IO[str], slug: str | None) -> None:
     click.echo(f"Imported {workspace.name!r} as {workspace.slug}: {counts}.")
 
 
+@hub_cli.command("share")
+@click.argument("slug")
+@click.option("--label", default="", help="A label to recognise the link by in the app.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, sharing.MAX_DAYS),
+    help="Expire the link after this many days (default: never, until revoked).",
+)
+def share_command(slug: str, label: str, days: int | None) -> None:
+    """Print a new read-only scorecard link for workspace SLUG (no login needed to open it)."""
+    workspace = _workspace(slug)
+    if workspace is None:
+        raise Refused(f"There is no workspace {slug!r}.")
+    try:
+        _, token = sharing.create_share_link(workspace, None, label=label, days=days)
+    except DomainError as error:
+        db.session.rollback()
+        raise Refused(error.message) from None
+    db.session.commit()
+    click.echo(f"{cli_base_url(current_app.config)}/s/{token}")
+    lasts = f"expires in {days} day{'s' if days != 1 else ''}" if days else "never expires"
+    click.echo(
+        f"Anyone with this link can read the {workspace.name} scorecard; it {lasts}. "
+        "Revoke it on the scorecard page.",
+        err=True,
+    )
+
+
 def _workspace(slug: str) -> Workspace | None:
     return db.session.scalar(select(Workspace).where(Workspace.slug == slug))
 
 
 def _workspace_url(slug: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/w/{slug}/"
+    return f"{cli_base_url(current_app.config)}/w/{slug}/"
 
 
 def _problems(headline: str, problems: list[str]) -> str:

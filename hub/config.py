@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def _database_url(instance_path: str) -> str:
@@ -69,5 +71,12 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("HUB_LOGIN_RATE_LIMIT", "10 per minute"),
-        "PUBLIC_URL": os.environ.get("HUB_PUBLIC_URL", "").rstrip("/") or "http://127.0.0.1:5000",
+        # Where people reach the app. Unset, web pages link to the host they were asked
+        # on, and the CLI (which has no request) prints http://127.0.0.1:$PORT.
+        "PUBLIC_URL": os.environ.get("HUB_PUBLIC_URL", "").rstrip("/") or None,
     }
+
+
+def cli_base_url(config: Mapping[str, Any]) -> str:
+    """The base of links the CLI prints: HUB_PUBLIC_URL, else the local `make run` URL."""
+    return config.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.demo import DEMO_EMAIL, DEMO_PASSWORD
-from hub.domain import accounts, documents
+from hub.domain import accounts, documents, sharing
 from hub.domain.errors import Invalid
 from hub.extensions import db
-from hub.models import ApiToken, Kpi, KpiValue, Membership, User, Workspace
+from hub.models import ApiToken, Kpi, KpiValue, Membership, ShareLink, User, Workspace
 from tests.test_documents import minimal_document, rich_document, row_counts
 
 
@@ -305,3 +305,45 @@ def test_export_into_a_missing_folder_fails_cleanly(runner, make, tmp_path):
     result = hub(runner, "export", "client", "-o", str(tmp_path / "no" / "such.json"))
     assert result.exit_code == 1
     assert "Could not write" in result.stderr
+
+
+def test_share_prints_a_link_that_opens_the_scorecard_until_revoked(app, runner, make):
+    owner = make.user()
+    make.workspace(owner, slug="acme", name="Acme")
+    result = runner.invoke(args=["hub", "share", "acme", "--label", "Board", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("http://127.0.0.1:5000/s/shr_")
+    assert "expires in 30 days" in result.stderr
+    path = link.removeprefix("http://127.0.0.1:5000")
+    visitor = app.test_client()
+    assert visitor.get(path).status_code == 200
+    share = db.session.scalar(db.select(ShareLink))
+    assert share.label == "Board"
+    sharing.revoke_share_link(share.workspace, share.id)
+    db.session.commit()
+    assert visitor.get(path).status_code == 404
+
+
+def test_share_follows_hub_public_url(app, runner, make, monkeypatch):
+    make.workspace(make.user(), slug="acme")
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://hub.example.com")
+    result = runner.invoke(args=["hub", "share", "acme"])
+    assert result.stdout.startswith("https://hub.example.com/s/shr_")
+    assert "never expires" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hub", "share", "nope"], "There is no workspace 'nope'"),
+        (["hub", "share", "acme", "--days", "0"], "0 is not in the range"),
+        (["hub", "share", "acme", "--label", "x" * 121], "at most 120"),
+    ],
+)
+def test_share_refuses_bad_arguments_and_creates_nothing(runner, make, args, message):
+    make.workspace(make.user(), slug="acme")
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(db.select(db.func.count(ShareLink.id))) == 0
