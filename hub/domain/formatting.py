@@ -52,12 +52,16 @@ def format_value(
         raise ValueError(f"{value!r} is not a finite Decimal")
     # A scorecard formats the same few hundred numbers on every view, and babel is slow:
     # equal values give equal text (they are rounded first), so the result is cached.
-    with localcontext(prec=60):  # babel rounds too: wide enough for any stored value
-        return _format_cached(value, unit, decimals, currency, locale)
+    return _format_cached(value, unit, decimals, currency, locale)
 
 
 @lru_cache(maxsize=8192)
 def _format_cached(value: Decimal, unit: str, decimals: int, currency: str, locale: str) -> str:
+    with localcontext(prec=60):  # babel rounds too: wide enough for any stored value
+        return _format(value, unit, decimals, currency, locale)
+
+
+def _format(value: Decimal, unit: str, decimals: int, currency: str, locale: str) -> str:
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(UNITS)})")
     if not 0 <= decimals <= MAX_DECIMALS:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+_WIDE = Context(prec=60)
+_ONE, _ZERO = Decimal(1), Decimal(0)
 
 
 def canonical_decimal(value: Decimal) -> Decimal:
@@ -16,11 +19,10 @@ def canonical_decimal(value: Decimal) -> Decimal:
     Worked in a 60-digit context: stored values reach 34 significant digits (24 before
     the point, 10 after), more than the default context's 28, which would round them.
     """
-    with localcontext(prec=60):
-        value = value.normalize()
-        if value.as_tuple().exponent > 0:  # type: ignore[operator]
-            value = value.quantize(Decimal(1))
-        return value + Decimal(0)  # drops the sign of negative zero
+    value = value.normalize(_WIDE)
+    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+        value = value.quantize(_ONE, context=_WIDE)
+    return _WIDE.add(value, _ZERO)  # drops the sign of negative zero
 
 
 def utcnow() -> datetime:
@@ -79,4 +81,6 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        if dialect.name == "sqlite":
+            return Decimal(value)  # stored in canonical form already (process_bind_param)
         return canonical_decimal(Decimal(str(value)))
