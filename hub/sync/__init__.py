@@ -1,1 +1,1 @@
-"""Two-way sync with a workspace's Google Sheet: client, layout, parse, merge, cycle, jobs."""
+"""Two-way sync with a workspace's Google Sheet (SHEETS.md); parse.py reads its cells."""
