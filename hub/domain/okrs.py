@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from hub.domain import plan
 from hub.domain.checkins import record_check_in, set_percent_complete
 from hub.domain.errors import Invalid, NotFound
+from hub.domain.lifecycle import move_among, set_archived
 from hub.domain.periods import quarter_bounds, quarter_name
 from hub.domain.scorecard import InitiativeCard, initiative_cards, latest_values
 from hub.extensions import db
@@ -523,16 +524,12 @@ def update_initiative(
 
 def archive_initiative(initiative: Initiative) -> None:
     """Hide an initiative from pages and roll-ups; it keeps its key results and history."""
-    if initiative.archived_at is None:
-        initiative.archived_at = utcnow()
-        db.session.flush()
+    set_archived(initiative, True)
 
 
 def restore_initiative(initiative: Initiative) -> None:
     """Bring an archived initiative back."""
-    if initiative.archived_at is not None:
-        initiative.archived_at = None
-        db.session.flush()
+    set_archived(initiative, False)
 
 
 def move_initiative(initiative: Initiative, step: int) -> bool:
@@ -540,36 +537,19 @@ def move_initiative(initiative: Initiative, step: int) -> bool:
 
     Returns False when it is already first or last.
     """
-    siblings = list(
+    everything = list(
         db.session.scalars(
             select(Initiative)
-            .where(
-                Initiative.workspace_id == initiative.workspace_id,
-                Initiative.archived_at.is_(None),
-                Initiative.cycle_id.is_(None)
-                if initiative.cycle_id is None
-                else Initiative.cycle_id == initiative.cycle_id,
-            )
+            .where(Initiative.workspace_id == initiative.workspace_id)
             .order_by(Initiative.position, Initiative.id)
         )
     )
-    return _swap(siblings, initiative, step)
-
-
-def _swap(items: list[Any], item: Any, step: int) -> bool:
-    """Renumber `items` 0, 1, 2… and swap `item` with its neighbour `step` away."""
-    if item not in items or step not in (-1, 1):
-        return False
-    index = items.index(item)
-    other = index + step
-    if not 0 <= other < len(items):
-        return False
-    items[index], items[other] = items[other], items[index]
-    base = min(entry.position for entry in items)
-    for position, entry in enumerate(items, start=base):
-        entry.position = position
-    db.session.flush()
-    return True
+    return move_among(
+        everything,
+        initiative,
+        step,
+        lambda other: other.archived_at is None and other.cycle_id == initiative.cycle_id,
+    )
 
 
 # ------------------------------------------------------------------------ key results
@@ -636,7 +616,7 @@ def move_key_result(kr: KeyResult, step: int) -> bool:
     """Move a key result one place up (-1) or down (+1) within its objective."""
     _refuse(_closed_cycle_problems(kr.initiative.cycle))
     siblings = sorted(kr.initiative.key_results, key=lambda k: (k.position, k.id))
-    return _swap(siblings, kr, step)
+    return move_among(siblings, kr, step)
 
 
 def check_in(

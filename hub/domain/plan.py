@@ -9,7 +9,6 @@ import can prefix them with a path.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from hub.domain.errors import Invalid, NotFound
+from hub.domain.lifecycle import move_among, set_archived
 from hub.domain.periods import Cadence
 from hub.domain.status import Bounds, Direction
 from hub.extensions import db
@@ -525,20 +525,12 @@ def archive_goal(goal: Goal) -> bool:
 
     Returns whether anything changed (archiving twice is harmless).
     """
-    if goal.archived_at is not None:
-        return False
-    goal.archived_at = utcnow()
-    db.session.flush()
-    return True
+    return set_archived(goal, True)
 
 
 def restore_goal(goal: Goal) -> bool:
     """Bring an archived goal back, in its old place. Returns whether anything changed."""
-    if goal.archived_at is None:
-        return False
-    goal.archived_at = None
-    db.session.flush()
-    return True
+    return set_archived(goal, False)
 
 
 def move_goal(goal: Goal, offset: int) -> bool:
@@ -553,7 +545,7 @@ def move_goal(goal: Goal, offset: int) -> bool:
             .order_by(Goal.position, Goal.id)
         )
     )
-    return _move_among(everything, goal, offset, lambda other: other.archived_at is None)
+    return move_among(everything, goal, offset, lambda other: other.archived_at is None)
 
 
 def update_kpi(kpi: Kpi, fields: KpiFields) -> Kpi:
@@ -610,20 +602,12 @@ def archive_kpi(kpi: Kpi) -> bool:
 
     Returns whether anything changed (archiving twice is harmless).
     """
-    if kpi.archived_at is not None:
-        return False
-    kpi.archived_at = utcnow()
-    db.session.flush()
-    return True
+    return set_archived(kpi, True)
 
 
 def restore_kpi(kpi: Kpi) -> bool:
     """Bring an archived KPI back, with its values, key and place. Returns whether it changed."""
-    if kpi.archived_at is None:
-        return False
-    kpi.archived_at = None
-    db.session.flush()
-    return True
+    return set_archived(kpi, False)
 
 
 def move_kpi(kpi: Kpi, offset: int) -> bool:
@@ -637,32 +621,12 @@ def move_kpi(kpi: Kpi, offset: int) -> bool:
             select(Kpi).where(Kpi.workspace_id == kpi.workspace_id).order_by(Kpi.position, Kpi.id)
         )
     )
-    return _move_among(
+    return move_among(
         everything,
         kpi,
         offset,
         lambda other: other.archived_at is None and other.goal_id == kpi.goal_id,
     )
-
-
-def _move_among(
-    everything: list[Any], item: Any, offset: int, movable: Callable[[Any], bool]
-) -> bool:
-    """Swap `item` with its `offset`-th neighbour among the `movable` ones of `everything`
-    (all rows, in order), then number every row 0, 1, 2… so ties cannot hide a move."""
-    if not movable(item):
-        return False
-    peers = [other for other in everything if movable(other)]
-    index = peers.index(item) + offset
-    if offset == 0 or not 0 <= index < len(peers):
-        return False
-    neighbour = peers[index]
-    a, b = everything.index(item), everything.index(neighbour)
-    everything[a], everything[b] = everything[b], everything[a]
-    for position, row in enumerate(everything):
-        row.position = position
-    db.session.flush()
-    return True
 
 
 def _goal_titled(
