@@ -7,6 +7,7 @@ reason when it is missing; in CI (`CI=true`) a missing browser is an error.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
@@ -79,6 +80,14 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _collect_dropped_transfers() -> Iterator[None]:
+    """Collect files the server left open for dropped connections inside the browser test
+    (where that warning is expected), not in whichever test happens to run next."""
+    yield
+    gc.collect()
+
+
 @pytest.fixture
 def context(browser, live_server: str):
     """A fresh browser profile (no cookies) per test."""
@@ -106,3 +115,16 @@ def sign_in(page):
         return page
 
     return _sign_in
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is marked `browser` and tolerates files left unclosed by the
+    in-process server when Chromium drops a connection mid-transfer (navigating away
+    while a static file streams): that is the browser's doing, not a leak in the app."""
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )
