@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from hub.domain import workspaces as workspace_ops
 from hub.domain.errors import Invalid
+from hub.domain.periods import Cadence, last_n_periods, local_today, quarter_bounds
 from hub.extensions import db
 from hub.models import Membership, Role, Workspace
 
@@ -202,11 +204,33 @@ def test_the_portfolio_lists_only_my_workspaces_with_my_role(client, login, make
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
     cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows[1:]]
     assert cells == [
-        "Joined Inc /joined Viewer KPIs and OKRs 2",
-        "Mine Ltd /mine Owner KPIs and OKRs 2",
+        "Joined Inc /joined Viewer KPIs and OKRs none yet — 2",
+        "Mine Ltd /mine Owner KPIs and OKRs none yet — 2",
     ]
     assert "Secret Co" not in page
     assert 'href="/w/mine/"' in page
+
+
+def test_the_portfolio_shows_kpi_colours_late_and_the_cycle_score(client, login, make):
+    me = make.user()
+    workspace = make.workspace(me, name="Acme", slug="acme")
+    periods = last_n_periods(local_today("UTC"), Cadence.WEEKLY, 8)
+    green = make.kpi(workspace, green_min=10)
+    make.value(green, periods[-2].key, 12)
+    red = make.kpi(workspace, green_min=10, red_min=5)
+    make.value(red, periods[-2].key, 1)
+    late = make.kpi(workspace, green_min=10)
+    make.value(late, periods[0].key, 12)  # nothing for weeks: late
+    start, end = quarter_bounds(local_today("UTC"))
+    cycle = make.cycle(workspace, "This quarter", start, end, "active")
+    scored = make.initiative(workspace, "Scored", cycle=cycle)
+    make.key_result(scored, start=0, target=10, current=8)  # 0.8
+    make.initiative(workspace, "By hand", cycle=cycle, percent_complete=Decimal(40))  # 0.4
+    make.initiative(workspace, "Long-running", percent_complete=Decimal(0))  # not counted
+    login(me)
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get("/").get_data(as_text=True)).split())
+    assert "✓ 2 Green ✕ 1 Red 1 late" in page
+    assert "This quarter · average score 0.60" in page
 
 
 def test_an_empty_portfolio_says_how_to_start(client, login, make):

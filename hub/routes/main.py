@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from hub.domain import workspaces
+from hub.domain.portfolio import portfolio
 from hub.rendering import render
 
 bp = Blueprint("main", __name__)
@@ -16,4 +16,4 @@ def index():
     """The portfolio: every workspace the user belongs to; log-in first when signed out."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render("main/portfolio.html", rows=workspaces.workspaces_of(current_user))
+    return render("main/portfolio.html", rows=portfolio(current_user))
