@@ -62,6 +62,12 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "GOOGLE_APPLICATION_CREDENTIALS": os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
         "HUB_GOOGLE_API_URL": os.environ.get("HUB_GOOGLE_API_URL") or None,
         "HUB_SYNC_INTERVAL": _int("HUB_SYNC_INTERVAL", 60),
+        # Where sync cycles run: "thread" (embedded, in the web process), "rq" (jobs for
+        # `rq worker`, the default with REDIS_URL) or "inline" (in the caller, for tests).
+        "HUB_SYNC_RUNNER": os.environ.get("HUB_SYNC_RUNNER", "").strip()
+        or ("rq" if redis_url else "thread"),
+        # Google's quota: requests per minute for the one service account, every process.
+        "HUB_SHEETS_QUOTA": _int("HUB_SHEETS_QUOTA", 60),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("HUB_SECURE_COOKIES", "") == "1",

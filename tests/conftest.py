@@ -19,6 +19,7 @@ from hub import create_app
 from hub.extensions import db as _db
 from hub.extensions import limiter
 from tests import factories
+from tests.fake_google import FakeGoogle
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Set before any app is built, so tests never write a key into the repo's instance folder.
@@ -49,6 +50,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": _normalise(url),
             "WTF_CSRF_ENABLED": False,
+            # Syncs run in the test's own thread, and Google's quota never makes one wait.
+            "HUB_SYNC_RUNNER": "inline",
+            "HUB_SHEETS_QUOTA": 1_000_000,
         }
     )
     with app.app_context():
@@ -126,3 +130,12 @@ def login(client: FlaskClient):
         return client
 
     return _login
+
+
+@pytest.fixture
+def fake_google(app: Flask) -> Iterator[FakeGoogle]:
+    """A fresh fake Google that the app's Sheets client talks to (through real gspread)."""
+    fake = FakeGoogle()
+    app.config["HUB_SHEETS_SESSION"] = fake.session
+    yield fake
+    app.config.pop("HUB_SHEETS_SESSION", None)

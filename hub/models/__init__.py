@@ -3,6 +3,17 @@
 from hub.models.accounts import ApiToken, User
 from hub.models.okr import CheckIn, Cycle, CycleState, Initiative, KeyResult, ProgressUpdate
 from hub.models.plan import Goal, Kpi, KpiValue, ValueChange
+from hub.models.sync import (
+    ImportProblem,
+    QuotaWindow,
+    RunState,
+    SheetConnection,
+    SheetState,
+    SheetTab,
+    SyncConflict,
+    SyncRun,
+    TabKind,
+)
 from hub.models.workspace import Invite, Membership, Mode, Role, ShareLink, Workspace
 
 __all__ = [
@@ -11,6 +22,7 @@ __all__ = [
     "Cycle",
     "CycleState",
     "Goal",
+    "ImportProblem",
     "Initiative",
     "Invite",
     "KeyResult",
@@ -19,8 +31,16 @@ __all__ = [
     "Membership",
     "Mode",
     "ProgressUpdate",
+    "QuotaWindow",
     "Role",
+    "RunState",
+    "SheetConnection",
+    "SheetState",
+    "SheetTab",
     "ShareLink",
+    "SyncConflict",
+    "SyncRun",
+    "TabKind",
     "User",
     "ValueChange",
     "Workspace",
