@@ -38,9 +38,9 @@ from hub.models import (
 )
 from hub.models.base import utcnow
 from hub.sync import client as sheets
-from hub.sync import layout
+from hub.sync import layout, merge
 from hub.sync.cells import EMPTY, Cell, Kind, a1, cell_data, quote_title, read_cell
-from hub.sync.layout import APP, COMPUTED, NAME_COLUMN, SHEET, Row, Tab
+from hub.sync.layout import COMPUTED, NAME_COLUMN, SHEET, Column, Row, Tab
 from hub.sync.parse import Problem, problem_note
 
 __all__ = ["connect", "run_cycle", "use_instead"]
@@ -87,6 +87,7 @@ class SheetTabData:
     headers: dict[str, int] = field(default_factory=dict)  # header → column
     ids: dict[str, int] = field(default_factory=dict)  # row key → row (first occurrence)
     id_column: int | None = None
+    repeats: list[tuple[str, int]] = field(default_factory=list)  # (key, row) seen again
 
     def copy(self) -> SheetTabData:
         """A copy a merge pass may shift and extend (cells themselves never change)."""
@@ -99,6 +100,7 @@ class SheetTabData:
             dict(self.headers),
             dict(self.ids),
             self.id_column,
+            list(self.repeats),
         )
 
     def cell(self, row: int, column: int) -> Cell:
@@ -127,6 +129,8 @@ class SheetTabData:
                 key = self.cell(row, self.id_column).shown.strip()
                 if key and key not in self.ids:
                     self.ids[key] = row
+                elif key:
+                    self.repeats.append((key, row))
 
 
 def _read_grid(entry: dict[str, Any]) -> list[list[Cell]]:
@@ -177,6 +181,80 @@ class Plan:
     @property
     def has_writes(self) -> bool:
         return bool(self.structure or any(self.writes.values()) or any(self.notes.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """One managed cell: which tab, row and column, and where it is in the sheet now."""
+
+    tab: Tab
+    data: SheetTabData
+    row: Row
+    column: Column
+    row_index: int
+    col_index: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.tab.kind, self.row.key, self.column.header)
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row_index, self.col_index)
+
+    @property
+    def ref(self) -> str:
+        return f"{quote_title(self.data.title)}!{self.a1}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.row.label} · {self.column.header}"
+
+
+@dataclass
+class Guard:
+    """What one tab's merge would do that a person should confirm first (SHEETS.md §2)."""
+
+    title: str
+    names: set[str]  # the names the app has for the tab's rows
+    values: int = 0  # value cells with an agreed, non-empty base
+    cleared: list[dict[str, str]] = field(default_factory=list)
+    renamed: list[dict[str, str]] = field(default_factory=list)
+
+    def count(self, column: Column, base: str | None) -> None:
+        if column.owner == SHEET and base:
+            self.values += 1
+
+    def taken(self, spot: Spot, seen: str, base: str, *, renames: bool) -> None:
+        if seen == "" and base and spot.column.owner == SHEET:
+            self.cleared.append(
+                {"tab": self.title, "cell": spot.a1, "label": spot.label, "value": base}
+            )
+        if renames and seen:
+            self.renamed.append(
+                {
+                    "tab": self.title,
+                    "cell": spot.a1,
+                    "id": spot.row.key,
+                    "sheet_name": seen,
+                    "app_name": base,
+                }
+            )
+
+    def cleared_too_many(self) -> list[dict[str, str]]:
+        """The cleared cells, when they are ≥ 10 or ≥ 25 % of the tab's values (≥ 2)."""
+        many = len(self.cleared)
+        share = many / self.values if self.values else 0
+        if many >= CLEAR_COUNT or (many >= 2 and share >= CLEAR_SHARE):
+            return self.cleared
+        return []
+
+    def mismatched(self) -> list[dict[str, str]]:
+        """Renamed rows, when several are: ≥ 3, or ≥ 2 now named like another row."""
+        swapped = [r for r in self.renamed if r["sheet_name"] in self.names]
+        if len(self.renamed) >= RENAMED_ROWS or len(swapped) >= 2:
+            return self.renamed
+        return []
 
 
 class Cycle:
@@ -359,123 +437,57 @@ class Cycle:
         return data.copy()
 
     def plan_tab(self, plan: Plan, tab: Tab, data: SheetTabData, mode: str) -> None:
+        """Merge every managed cell of one tab (SHEETS.md §2) into the plan."""
         record = self.connection.tab(tab.kind)
         assert record is not None  # noqa: S101  (add_tab made it)
         bases: dict[str, dict[str, str]] = record.bases or {}
         positions, fresh_columns = self.place_columns(plan, tab, data)
-        rows, fresh = self.place_rows(plan, tab, data, bases, mode)
-        locale = self.connection.locale or "en_US"
-        currency = self.workspace.currency
+        rows, fresh_rows = self.place_rows(plan, tab, data, bases, mode)
+        locale, currency = self.connection.locale or "en_US", self.workspace.currency
         name_header = NAME_COLUMN[tab.kind]
-        tab_values = cleared_here = 0
-        renamed: list[dict[str, str]] = []
-        names_in_app = {row.values.get(name_header, "") for row in tab.rows}
+        guard = Guard(data.title, {row.values.get(name_header, "") for row in tab.rows})
         for row in tab.rows:
-            sheet_row = rows[row.key]
-            base = {} if row.key in fresh else bases.get(row.key, {})
+            row_bases = {} if row.key in fresh_rows else bases.get(row.key, {})
             for column in tab.columns:
-                header = column.header
-                col = positions[header]
-                cell = data.cell(sheet_row, col)
-                app_value = row.values.get(header, "")
-                owner = tab.owner(row, column)
-                ref = f"{quote_title(data.title)}!{a1(sheet_row, col)}"
-                unit = row.unit if column.kind in (Kind.NUMBER, Kind.BOUNDS) else "number"
-                if header == "Score" or header == "% complete" and owner == COMPUTED:
-                    unit = "number" if header == "Score" else "percent"
-                if header == "Confidence":
-                    unit = "number"
+                spot = Spot(tab, data, row, column, rows[row.key], positions[column.header])
+                cell = data.cell(spot.row_index, spot.col_index)
+                app_value = row.values.get(column.header, "")
+                unit = column.unit or row.unit
                 seen = read_cell(cell, column.kind, unit=unit, locale=locale, currency=currency)
+                owner = tab.owner(row, column)
                 if owner == COMPUTED:
                     if seen != app_value:
-                        self.write(plan, data, sheet_row, col, column.kind, app_value)
+                        self.write(plan, spot, app_value)
                     continue
-                key = (tab.kind, row.key, header)
                 if isinstance(seen, Problem):
-                    if mode == "restore":
-                        self.overwrite(plan, tab, data, row, column, sheet_row, col, seen.text)
-                        continue
-                    self.problem(plan, tab, data, row, header, sheet_row, col, seen, cell)
-                    continue
-                if cell.note.startswith(NOTE_PREFIX):
-                    plan.notes[data.gid][(sheet_row, col)] = ""
-                if key in self.refused:
-                    continue
-                old = None if header in fresh_columns else base.get(header)
-                if column.owner == SHEET and old:
-                    tab_values += 1
-                if mode == "restore":
-                    if seen != app_value:
-                        if seen and seen != old:
-                            self.conflict(
-                                plan, tab, data, row, header, sheet_row, col, seen, app_value, APP
-                            )
-                        self.overwrite(plan, tab, data, row, column, sheet_row, col, None)
-                    elif old != app_value:
-                        plan.bases_now.append((tab.kind, row.key, header, app_value))
-                    continue
-                if old is None:
-                    if seen == app_value:
-                        plan.bases_now.append((tab.kind, row.key, header, app_value))
-                    elif seen == "":
-                        self.push(plan, tab, data, row, column, sheet_row, col, app_value)
-                    elif owner == SHEET:
-                        plan.changes.append(Change(tab, row, header, seen, ref))
-                        if app_value:
-                            self.conflict(
-                                plan, tab, data, row, header, sheet_row, col, seen, app_value, SHEET
-                            )
+                    if mode == "restore":  # the app's value replaces the text, kept as lost
+                        self.conflict(spot, seen.text, app_value, merge.APP)
+                        self.push(plan, spot, app_value)
                     else:
-                        self.conflict(
-                            plan, tab, data, row, header, sheet_row, col, seen, app_value, APP
-                        )
-                        self.push(plan, tab, data, row, column, sheet_row, col, app_value)
+                        self.problem(plan, spot, seen, cell)
                     continue
-                sheet_changed, app_changed = seen != old, app_value != old
-                if not sheet_changed and not app_changed:
+                if cell.note.startswith(NOTE_PREFIX):  # fixed since: take our note away
+                    plan.notes[data.gid][(spot.row_index, spot.col_index)] = ""
+                if spot.key in self.refused:
                     continue
-                if sheet_changed and not app_changed:
-                    plan.changes.append(Change(tab, row, header, seen, ref))
-                    if seen == "" and column.owner == SHEET:
-                        cleared_here += 1
-                        plan.cleared.append(
-                            {
-                                "tab": data.title,
-                                "cell": a1(sheet_row, col),
-                                "label": f"{row.label} · {header}",
-                                "value": old,
-                            }
-                        )
-                    if header == name_header and seen:
-                        renamed.append(
-                            {
-                                "tab": data.title,
-                                "cell": a1(sheet_row, col),
-                                "id": row.key,
-                                "sheet_name": seen,
-                                "app_name": app_value,
-                            }
-                        )
-                elif app_changed and not sheet_changed:
-                    self.push(plan, tab, data, row, column, sheet_row, col, app_value)
-                elif seen == app_value:
-                    plan.bases_now.append((tab.kind, row.key, header, app_value))
-                elif owner == SHEET:
-                    plan.changes.append(Change(tab, row, header, seen, ref))
-                    self.conflict(
-                        plan, tab, data, row, header, sheet_row, col, seen, app_value, SHEET
-                    )
+                base = None if column.header in fresh_columns else row_bases.get(column.header)
+                if mode == "restore":
+                    decision = merge.restore(seen, app_value, base)
                 else:
-                    self.conflict(
-                        plan, tab, data, row, header, sheet_row, col, seen, app_value, APP
-                    )
-                    self.push(plan, tab, data, row, column, sheet_row, col, app_value)
-        swapped = [r for r in renamed if r["sheet_name"] in names_in_app]
-        if len(renamed) >= RENAMED_ROWS or len(swapped) >= 2:
-            plan.mismatched.extend(renamed)
-        share = cleared_here / tab_values if tab_values else 0
-        if not (cleared_here >= CLEAR_COUNT or (cleared_here >= 2 and share >= CLEAR_SHARE)):
-            plan.cleared = [c for c in plan.cleared if c["tab"] != data.title]
+                    decision = merge.decide(seen, app_value, base, owner=owner)
+                guard.count(column, base)
+                if decision.conflict:
+                    self.conflict(spot, seen, app_value, decision.conflict)
+                if decision.take_sheet:
+                    plan.changes.append(Change(tab, row, column.header, seen, spot.ref))
+                    if base is not None:
+                        guard.taken(spot, seen, base, renames=column.header == name_header)
+                if decision.push_app:
+                    self.push(plan, spot, app_value)
+                if decision.agree:
+                    plan.bases_now.append((*spot.key, app_value))
+        plan.cleared += guard.cleared_too_many()
+        plan.mismatched += guard.mismatched()
 
     def place_columns(
         self, plan: Plan, tab: Tab, data: SheetTabData
@@ -520,7 +532,7 @@ class Cycle:
                 used += 1
             headers[column.header] = positions[column.header] = last = at
             fresh.add(column.header)
-            self.write(plan, data, 0, at, Kind.TEXT, column.header)
+            _put(plan, data.gid, 0, at, Kind.TEXT, column.header)
             if data.headers and column.owner == SHEET and tab.cadence:
                 verb = "Restored" if column.header in known else "Added"
                 self.event(f"{verb} the column {column.header} in {data.title!r}.")
@@ -540,9 +552,20 @@ class Cycle:
         fresh: set[str] = set()
         name_col = data.headers.get(NAME_COLUMN[tab.kind])
         where: dict[str, int] = {}
-        for key in tab.by_key:
-            if key in data.ids:
-                where[key] = data.ids[key]
+        for key, index in data.ids.items():
+            if key in tab.by_key:
+                where[key] = index
+            else:
+                self.event(
+                    f"Row {index + 1} of {data.title!r} has the ID {key}, which is no live "
+                    f"{'KPI' if tab.cadence else 'item'} of this workspace (archived, or typed "
+                    "by hand): the row is left alone."
+                )
+        for key, index in data.repeats:
+            self.event(
+                f"Row {index + 1} of {data.title!r} repeats the ID {key} of row "
+                f"{data.ids[key] + 1}: only row {data.ids[key] + 1} is synced."
+            )
         unclaimed = {
             row.values.get(NAME_COLUMN[tab.kind], ""): row.key
             for row in tab.rows
@@ -588,49 +611,36 @@ class Cycle:
         return where, fresh
 
     # -- plan helpers ------------------------------------------------------------------
-    def write(
-        self, plan: Plan, data: SheetTabData, row: int, col: int, kind: str, value: str
-    ) -> None:
-        plan.writes[data.gid][(row, col)] = (kind, value)
-        plan.pushed_cells += 1
+    def write(self, plan: Plan, spot: Spot, value: str) -> None:
+        _put(plan, spot.data.gid, spot.row_index, spot.col_index, spot.column.kind, value)
 
-    def push(self, plan, tab, data, row, column, sheet_row, col, value) -> None:
-        self.write(plan, data, sheet_row, col, column.kind, value)
-        plan.bases_after_write.append((tab.kind, row.key, column.header, value))
+    def push(self, plan: Plan, spot: Spot, value: str) -> None:
+        self.write(plan, spot, value)
+        plan.bases_after_write.append((*spot.key, value))
 
-    def overwrite(self, plan, tab, data, row, column, sheet_row, col, bad_text) -> None:
-        value = row.values.get(column.header, "")
-        if bad_text:
-            self.conflict(plan, tab, data, row, column.header, sheet_row, col, bad_text, value, APP)
-        self.push(plan, tab, data, row, column, sheet_row, col, value)
-
-    def conflict(
-        self, plan, tab, data, row, header, sheet_row, col, seen, app_value, winner
-    ) -> None:
-        self.conflicts[(tab.kind, row.key, header)] = {
-            "tab_kind": tab.kind,
-            "row_key": row.key,
-            "column": header,
-            "cell": f"{quote_title(data.title)}!{a1(sheet_row, col)}",
-            "label": f"{row.label} · {header}",
+    def conflict(self, spot: Spot, seen: str, app_value: str, winner: str) -> None:
+        self.conflicts[spot.key] = {
+            "tab_kind": spot.tab.kind,
+            "row_key": spot.row.key,
+            "column": spot.column.header,
+            "cell": spot.ref,
+            "label": spot.label,
             "sheet_value": seen,
             "app_value": app_value,
             "winner": winner,
         }
 
-    def problem(
-        self, plan, tab, data, row, header, sheet_row, col, seen: Problem, cell: Cell
-    ) -> None:
-        self.problems[(tab.kind, row.key, header)] = {
-            "tab_title": data.title,
-            "cell": a1(sheet_row, col),
-            "label": f"{row.label} · {header}",
+    def problem(self, plan: Plan, spot: Spot, seen: Problem, cell: Cell) -> None:
+        self.problems[spot.key] = {
+            "tab_title": spot.data.title,
+            "cell": spot.a1,
+            "label": spot.label,
             "text": seen.text,
             "reason": seen.reason,
         }
         note = problem_note(seen)
         if cell.note != note:
-            plan.notes[data.gid][(sheet_row, col)] = note
+            plan.notes[spot.data.gid][(spot.row_index, spot.col_index)] = note
 
     # -- guard rails ---------------------------------------------------------------------
     def check_guard_rails(self, plan: Plan) -> None:
@@ -773,6 +783,11 @@ class Cycle:
         record.bases = bases
 
 
+def _put(plan: Plan, gid: int, row: int, col: int, kind: str, value: str) -> None:
+    plan.writes[gid][(row, col)] = (kind, value)
+    plan.pushed_cells += 1
+
+
 def _add_sheet(data: SheetTabData) -> dict[str, Any]:
     return {
         "addSheet": {
@@ -889,56 +904,56 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
     token = acquire(connection)
     if token is None:
         return _finish(run, RunState.SKIPPED, "Another sync of this workspace was running.")
-    connection_id = connection.id
-    db.session.info["hub.sync"] = True
+    connection_id, run_id = connection.id, run.id
+    cycle: Cycle | None = None
+    db.session.info["hub.sync"] = True  # the edit hook must not queue a push for this
     try:
         run.state, run.started_at = RunState.RUNNING, utcnow()
         connection.push_after = None
         db.session.commit()
         cycle = Cycle(workspace, connection, run)
-        try:
-            cycle.execute()
-        finally:
-            run.drive_calls = cycle.client.calls.drive
-            run.read_calls = cycle.client.calls.reads
-            run.write_calls = cycle.client.calls.writes
+        cycle.execute()
         connection.last_sync_at = connection.last_success_at = utcnow()
         if connection.state == SheetState.ATTENTION:
             connection.state = SheetState.OK
         connection.state_message = ""
-        return _finish(run, RunState.DONE, run.message)
+        state, message = RunState.DONE, run.message
     except PauseCycle as pause:
         db.session.rollback()
-        connection = db.session.get(SheetConnection, connection_id)
-        connection.state = SheetState.PAUSED
-        connection.state_message = f"Paused: {pause.details['reason']} Nothing was applied."
-        connection.pause_details = pause.details
-        connection.last_sync_at = utcnow()
-        run = db.session.get(SyncRun, run.id)
-        _count_calls(run, cycle)
-        return _finish(run, RunState.PAUSED, connection.state_message)
+        state, message = RunState.PAUSED, _pause(connection_id, pause.details)
     except sheets.SheetsError as error:
         db.session.rollback()
-        connection = db.session.get(SheetConnection, connection_id)
-        if isinstance(error, sheets.AccessDenied):
-            connection.state = SheetState.ATTENTION
-            connection.state_message = error.message
-        connection.last_sync_at = utcnow()
-        run = db.session.get(SyncRun, run.id)
-        return _finish(run, RunState.FAILED, error.message)
+        state, message = RunState.FAILED, _refused(connection_id, error)
     except Exception as error:  # the background job must outlive any bug; it is logged
         db.session.rollback()
         current_app.logger.exception("sync of workspace %s failed", workspace_id)
-        run = db.session.get(SyncRun, run.id)
-        return _finish(run, RunState.FAILED, f"The sync stopped on an internal error: {error}")
+        state, message = RunState.FAILED, f"The sync stopped on an internal error: {error}"
     finally:
         db.session.info.pop("hub.sync", None)
         release(connection_id, token)
+    run = db.session.get(SyncRun, run_id)
+    if cycle is not None:
+        calls = cycle.client.calls
+        run.drive_calls, run.read_calls, run.write_calls = calls.drive, calls.reads, calls.writes
+    return _finish(run, state, message)
 
 
-def _count_calls(run: SyncRun, cycle: Any) -> None:
-    calls = cycle.client.calls
-    run.drive_calls, run.read_calls, run.write_calls = calls.drive, calls.reads, calls.writes
+def _pause(connection_id: int, details: dict[str, Any]) -> str:
+    connection = db.session.get(SheetConnection, connection_id)
+    connection.state = SheetState.PAUSED
+    connection.state_message = f"Paused: {details['reason']} Nothing was applied."
+    connection.pause_details = details
+    connection.last_sync_at = utcnow()
+    return connection.state_message
+
+
+def _refused(connection_id: int, error: sheets.SheetsError) -> str:
+    connection = db.session.get(SheetConnection, connection_id)
+    if isinstance(error, sheets.AccessDenied):
+        connection.state = SheetState.ATTENTION
+        connection.state_message = error.message
+    connection.last_sync_at = utcnow()
+    return error.message
 
 
 def _finish(run: SyncRun, state: str, message: str) -> SyncRun:
@@ -1007,7 +1022,7 @@ def use_instead(conflict: SyncConflict, *, user: User | None) -> None:
     row = tab.by_key.get(conflict.row_key) if tab else None
     if tab is None or row is None:
         raise SheetError(f"{conflict.label} is no longer in the sheet's tabs.")
-    source = "sheet" if conflict.winner == APP else "web"
+    source = "sheet" if conflict.winner == merge.APP else "web"
     with db.session.begin_nested():
         layout.apply(
             workspace,

@@ -40,12 +40,11 @@ from hub.models import (
     Workspace,
 )
 from hub.sync.cells import Kind, decimal_text, number_text, range_text, split_range
+from hub.sync.merge import APP, SHEET
 
 __all__ = ["Column", "Row", "Tab", "apply", "build_tabs", "tab_kinds"]
 
 # Who wins a conflict on a column (SHEETS.md §1): people type values, the app defines.
-SHEET = "sheet"
-APP = "app"
 COMPUTED = "computed"  # rewritten by the app, never read: ID, Status, Score
 
 TRACKED_PERIODS = 12  # period columns before the connection's period, by default
@@ -56,6 +55,7 @@ class Column:
     header: str
     owner: str
     kind: str
+    unit: str | None = None  # how its numbers read; None: the row's (the KPI's, the KR's)
 
 
 @dataclass(slots=True)
@@ -110,8 +110,8 @@ OKR_COLUMNS = [
     Column("Start", APP, Kind.NUMBER),
     Column("Target", APP, Kind.NUMBER),
     Column("Current", SHEET, Kind.NUMBER),
-    Column("Confidence", SHEET, Kind.INTEGER),
-    Column("Score", COMPUTED, Kind.NUMBER),
+    Column("Confidence", SHEET, Kind.INTEGER, "number"),
+    Column("Score", COMPUTED, Kind.NUMBER, "number"),
     Column("Status", COMPUTED, Kind.TEXT),
 ]
 INITIATIVE_COLUMNS = [
@@ -120,7 +120,7 @@ INITIATIVE_COLUMNS = [
     Column("Goal", APP, Kind.TEXT),
     Column("Owner", APP, Kind.EMAIL),
     Column("Due", APP, Kind.DATE),
-    Column("% complete", SHEET, Kind.NUMBER),
+    Column("% complete", SHEET, Kind.NUMBER, "percent"),
     Column("Status", COMPUTED, Kind.TEXT),
 ]
 NAME_COLUMN = {
