@@ -473,3 +473,60 @@ def test_disconnect_keeps_everything_in_the_app(sheet, make):
     db.session.commit()
     assert db.session.scalar(select(SheetConnection)) is None
     assert app_value(sheet.revenue, period) == 5
+
+
+def test_numbers_are_read_in_the_sheets_locale(sheet):
+    sheet.fake.set_locale(sheet.sid, "de_DE")
+    sheet.connect()
+    period = sheet.periods[-1]
+    sheet.type("K1", period, "'1.234,5")  # typed as text in a German sheet
+    sheet.type("K2", sheet.periods[-2], "'1,234")  # ambiguous: refused, not guessed
+    run = sheet.sync()
+    assert app_value(sheet.revenue, period) == Decimal("1234.5")
+    assert run.problems == 1
+    assert app_value(sheet.churn, sheet.periods[-2]) is None
+
+
+def test_a_formula_typed_in_a_value_cell_counts_with_its_result(sheet):
+    sheet.connect()
+    sheet.type("K1", sheet.periods[-1], "=2*3")
+    sheet.sync()
+    assert app_value(sheet.revenue, sheet.periods[-1]) == 6
+
+
+def test_the_app_writes_a_percent_value_over_a_percent_formatted_cell_without_scaling(sheet):
+    sheet.connect()
+    period = sheet.periods[-1]
+    sheet.type("K2", period, "12%")
+    sheet.sync()
+    set_value(sheet.churn, period, Decimal(15), source="web")
+    db.session.commit()
+    sheet.sync()
+    assert sheet.cell("K2", period) == 15
+    sheet.fake.log.clear()
+    assert sheet.sync().message == "Nothing changed on either side."
+    assert app_value(sheet.churn, period) == 15
+
+
+def test_a_large_sheet_keeps_the_same_budget(app, make, fake_google):
+    owner = make.user()
+    ws = make.workspace(owner, mode="kpi")
+    kpis = [make.kpi(ws, name=f"Metric {n}", cadence="weekly") for n in range(150)]
+    sid = fake_google.create_spreadsheet("Big", {"Sheet1": [[]]})
+    service.connect(ws, sid, user=owner)
+    gid = service.connection_of(ws).tab("weekly").gid
+    header = fake_google.values(sid, gid)[0]
+    column = column_letters(len(header) - 1)
+    fake_google.type_rows(sid, gid, f"{column}2", [[str(n)] for n in range(150)])
+    for kpi in kpis[:40]:
+        set_value(kpi, header[-2], Decimal(1), source="web")
+    db.session.commit()
+    fake_google.log.clear()
+    run = service.run_sync(ws.id)
+    assert (run.state, run.pulled) == ("done", 150)
+    assert fake_google.log.reads == 2
+    assert fake_google.log.writes == 1
+    assert fake_google.log.drive == 2  # the change check, and the version after our write
+    fake_google.log.clear()
+    service.run_sync(ws.id)
+    assert fake_google.log.ops() == ["files.get"]
