@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from hub.domain.errors import DomainError, NotFound
 from hub.domain.periods import Cadence, Period, PeriodError, parse_period
@@ -60,12 +60,64 @@ def set_value(
     Returns the history entry, or None when nothing changed. A note of None keeps the
     note the value already has.
     """
+    period = kpi_period(kpi, period_key)
+    change = _set(
+        kpi,
+        period,
+        value,
+        current_value(kpi, period.key),
+        source=source,
+        user=user,
+        note=note,
+        source_ref=source_ref,
+        reverts=reverts,
+    )
+    db.session.flush()
+    return change
+
+
+def set_values(
+    items: list[tuple[Kpi, str, Decimal | None, str]], *, source: str, user: User | None = None
+) -> list[ValueChange]:
+    """Many `set_value`s at once — (kpi, period key, value, source_ref) each — with the
+    current values read in one query: what a sync cycle applies from the sheet.
+
+    Every period is checked before anything changes; DomainError names the first bad one.
+    """
+    periods = [kpi_period(kpi, key) for kpi, key, _, _ in items]
+    pairs = {(kpi.id, period.key) for (kpi, *_), period in zip(items, periods, strict=True)}
+    rows: dict[tuple[int, str], KpiValue] = {}
+    if pairs:
+        for row in db.session.scalars(
+            select(KpiValue).where(tuple_(KpiValue.kpi_id, KpiValue.period_key).in_(pairs))
+        ):
+            rows[(row.kpi_id, row.period_key)] = row
+    changes = []
+    for (kpi, _, value, ref), period in zip(items, periods, strict=True):
+        row = rows.get((kpi.id, period.key))
+        change = _set(kpi, period, value, row, source=source, user=user, source_ref=ref)
+        if change is not None:
+            changes.append(change)
+    db.session.flush()
+    return changes
+
+
+def _set(
+    kpi: Kpi,
+    period: Period,
+    value: Decimal | None,
+    row: KpiValue | None,
+    *,
+    source: str,
+    user: User | None,
+    note: str | None = None,
+    source_ref: str = "",
+    reverts: ValueChange | None = None,
+) -> ValueChange | None:
     if source not in SOURCES:
         raise ValueError(f"unknown value source {source!r}")
-    period = kpi_period(kpi, period_key)
     if note is not None and len(note) > MAX_NOTE:
         raise DomainError(f"A note is at most {MAX_NOTE} characters.", field="note")
-    row = current_value(kpi, period.key)
     old_value = row.value if row else None
     old_note = row.note if row else ""
     new_note = "" if value is None else (old_note if note is None else note.strip())
@@ -97,7 +149,6 @@ def set_value(
         row.source_ref = source_ref
         row.updated_by = user
         row.updated_at = utcnow()
-    db.session.flush()
     return change
 
 

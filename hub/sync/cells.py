@@ -11,11 +11,10 @@ unless someone typed a different number in the sheet.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.models.base import canonical_decimal
 from hub.sync.parse import Number, Problem, parse_cell
@@ -47,9 +46,11 @@ class Kind:
     DATE = "date"  # due dates
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """A cell as spreadsheets.get returns it with grid data (the fields the sync asks for)."""
+class Cell(NamedTuple):
+    """A cell as spreadsheets.get returns it with grid data (the fields the sync asks for).
+
+    A named tuple: a large sheet makes tens of thousands of them per cycle.
+    """
 
     value: Any  # effectiveValue: float, str, bool, None; an error as its "#…" text
     shown: str  # formattedValue ("" when empty)

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import flag_modified
 
 from hub.domain.errors import DomainError
 from hub.domain.periods import local_today
@@ -216,6 +217,7 @@ class Guard:
     """What one tab's merge would do that a person should confirm first (SHEETS.md §2)."""
 
     title: str
+    name_header: str  # the column naming a row: KPI, Key result, Initiative
     names: set[str]  # the names the app has for the tab's rows
     values: int = 0  # value cells with an agreed, non-empty base
     cleared: list[dict[str, str]] = field(default_factory=list)
@@ -225,12 +227,12 @@ class Guard:
         if column.owner == SHEET and base:
             self.values += 1
 
-    def taken(self, spot: Spot, seen: str, base: str, *, renames: bool) -> None:
+    def taken(self, spot: Spot, seen: str, base: str) -> None:
         if seen == "" and base and spot.column.owner == SHEET:
             self.cleared.append(
                 {"tab": self.title, "cell": spot.a1, "label": spot.label, "value": base}
             )
-        if renames and seen:
+        if spot.column.header == self.name_header and seen:
             self.renamed.append(
                 {
                     "tab": self.title,
@@ -269,10 +271,28 @@ class Cycle:
         self.refused: set[tuple[str, str, str]] = set()
         self.claimed: dict[tuple[str, int], str] = {}  # (kind, sheet row) → adopted/new key
         self.new_tabs: dict[str, SheetTabData] = {}  # tabs this cycle adds, by kind
+        self.moved: set[str] = set()  # tabs whose bases moved since the last commit
+        self.seen: dict[tuple[int, str, str], str | Problem] = {}  # cells read, by id()
         # Found by any pass of the merge, keyed by cell: a later pass repeats, never adds.
         self.events: list[str] = []
         self.conflicts: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.problems: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def commit(self) -> None:
+        self.save_bases()
+        db.session.commit()
+
+    def read_once(
+        self, cell: Cell, kind: str, unit: str, locale: str, currency: str
+    ) -> str | Problem:
+        """A cell as the merge compares it, read once per cycle however many passes."""
+        key = (id(cell), kind, unit)
+        seen = self.seen.get(key)
+        if seen is None:
+            seen = self.seen[key] = read_cell(
+                cell, kind, unit=unit, locale=locale, currency=currency
+            )
+        return seen
 
     def event(self, text: str) -> None:
         if text not in self.events:
@@ -309,20 +329,25 @@ class Cycle:
             if not plan.changes:
                 break
             self.progress(f"Applying {len(plan.changes)} changes from the sheet")
-            self.apply(plan)
-            tabs = layout.build_tabs(self.workspace, kinds, connection.tracking_start, self.today)
+            if self.apply(plan):
+                rows = {id(c.row): (c.tab, c.row) for c in plan.changes}.values()
+                layout.refresh_statuses(self.workspace, list(rows), self.today)
+            else:
+                tabs = layout.build_tabs(
+                    self.workspace, kinds, connection.tracking_start, self.today
+                )
             plan = self.plan(tabs, sheet_tabs, mode)
         self.record(plan)
         wrote = False
         if plan.has_writes:
             self.progress(f"Writing {plan.pushed_cells} cells to the sheet")
-            db.session.commit()  # new tabs' ids are known before Google creates them
+            self.commit()  # new tabs' ids are known before Google creates them
             self.client.batch_update(connection.spreadsheet_id, self.requests(plan, sheet_tabs))
             wrote = True
             for kind, key, header, value in plan.bases_after_write:
                 self.set_base(kind, key, header, value)
             run.pushed += plan.pushed_cells
-            db.session.commit()  # bases advance now that Google confirmed the write
+            self.commit()  # bases advance now that Google confirmed the write
         if wrote:
             after = str(self.client.drive_file(connection.spreadsheet_id).get("version", ""))
             # Only our own write happened since the read: the sheet is as the bases say.
@@ -349,7 +374,7 @@ class Cycle:
 
     def progress(self, text: str) -> None:
         self.run.progress = text
-        db.session.commit()
+        self.commit()
 
     # -- reading -----------------------------------------------------------------------
     def read(self, kinds: list[str]) -> dict[str, SheetTabData | None]:
@@ -376,7 +401,7 @@ class Cycle:
             )
         present = [data for data in found.values() if data is not None]
         if present:
-            db.session.commit()  # no write transaction stays open while Google answers
+            self.commit()  # no write transaction stays open while Google answers
             grid_meta = self.client.get(
                 connection.spreadsheet_id,
                 fields=GRID_FIELDS,
@@ -445,49 +470,73 @@ class Cycle:
         rows, fresh_rows = self.place_rows(plan, tab, data, bases, mode)
         locale, currency = self.connection.locale or "en_US", self.workspace.currency
         name_header = NAME_COLUMN[tab.kind]
-        guard = Guard(data.title, {row.values.get(name_header, "") for row in tab.rows})
+        names = {row.values.get(name_header, "") for row in tab.rows}
+        guard = Guard(data.title, name_header, names)
         for row in tab.rows:
+            row_index = rows[row.key]
+            cells = data.grid[row_index] if row_index < len(data.grid) else []
             row_bases = {} if row.key in fresh_rows else bases.get(row.key, {})
             for column in tab.columns:
-                spot = Spot(tab, data, row, column, rows[row.key], positions[column.header])
-                cell = data.cell(spot.row_index, spot.col_index)
-                app_value = row.values.get(column.header, "")
-                unit = column.unit or row.unit
-                seen = read_cell(cell, column.kind, unit=unit, locale=locale, currency=currency)
-                owner = tab.owner(row, column)
-                if owner == COMPUTED:
-                    if seen != app_value:
-                        self.write(plan, spot, app_value)
-                    continue
-                if isinstance(seen, Problem):
-                    if mode == "restore":  # the app's value replaces the text, kept as lost
-                        self.conflict(spot, seen.text, app_value, merge.APP)
-                        self.push(plan, spot, app_value)
-                    else:
-                        self.problem(plan, spot, seen, cell)
-                    continue
-                if cell.note.startswith(NOTE_PREFIX):  # fixed since: take our note away
-                    plan.notes[data.gid][(spot.row_index, spot.col_index)] = ""
-                if spot.key in self.refused:
-                    continue
-                base = None if column.header in fresh_columns else row_bases.get(column.header)
-                if mode == "restore":
-                    decision = merge.restore(seen, app_value, base)
-                else:
-                    decision = merge.decide(seen, app_value, base, owner=owner)
-                guard.count(column, base)
-                if decision.conflict:
-                    self.conflict(spot, seen, app_value, decision.conflict)
-                if decision.take_sheet:
-                    plan.changes.append(Change(tab, row, column.header, seen, spot.ref))
-                    if base is not None:
-                        guard.taken(spot, seen, base, renames=column.header == name_header)
-                if decision.push_app:
-                    self.push(plan, spot, app_value)
-                if decision.agree:
-                    plan.bases_now.append((*spot.key, app_value))
+                header = column.header
+                col = positions[header]
+                cell = cells[col] if col < len(cells) else EMPTY
+                app_value = row.values.get(header, "")
+                seen = self.read_once(cell, column.kind, column.unit or row.unit, locale, currency)
+                base = None if header in fresh_columns else row_bases.get(header)
+                if seen == app_value and not cell.note:  # the common case, kept cheap
+                    if header in row.computed or column.owner == COMPUTED:
+                        continue
+                    if seen == base:
+                        guard.count(column, base)
+                        continue
+                spot = Spot(tab, data, row, column, row_index, col)
+                self.plan_cell(plan, guard, spot, cell, seen, app_value, base, mode)
         plan.cleared += guard.cleared_too_many()
         plan.mismatched += guard.mismatched()
+
+    def plan_cell(
+        self,
+        plan: Plan,
+        guard: Guard,
+        spot: Spot,
+        cell: Cell,
+        seen: str | Problem,
+        app_value: str,
+        base: str | None,
+        mode: str,
+    ) -> None:
+        """Merge one managed cell into the plan."""
+        owner = spot.tab.owner(spot.row, spot.column)
+        if owner == COMPUTED:
+            if seen != app_value:
+                self.write(plan, spot, app_value)
+            return
+        if isinstance(seen, Problem):
+            if mode == "restore":  # the app's value replaces the text, kept as lost
+                self.conflict(spot, seen.text, app_value, merge.APP)
+                self.push(plan, spot, app_value)
+            else:
+                self.problem(plan, spot, seen, cell)
+            return
+        if cell.note.startswith(NOTE_PREFIX):  # fixed since: take our note away
+            plan.notes[spot.data.gid][(spot.row_index, spot.col_index)] = ""
+        if spot.key in self.refused:
+            return
+        if mode == "restore":
+            decision = merge.restore(seen, app_value, base)
+        else:
+            decision = merge.decide(seen, app_value, base, owner=owner)
+        guard.count(spot.column, base)
+        if decision.conflict:
+            self.conflict(spot, seen, app_value, decision.conflict)
+        if decision.take_sheet:
+            plan.changes.append(Change(spot.tab, spot.row, spot.column.header, seen, spot.ref))
+            if base is not None:
+                guard.taken(spot, seen, base)
+        if decision.push_app:
+            self.push(plan, spot, app_value)
+        if decision.agree:
+            plan.bases_now.append((*spot.key, app_value))
 
     def place_columns(
         self, plan: Plan, tab: Tab, data: SheetTabData
@@ -682,10 +731,27 @@ class Cycle:
             self.claimed[(kind, index)] = kpi.key
             self.event(f"Created the KPI {kpi.key} {kpi.name} from row {index + 1} of the sheet.")
             self.run.pulled += 1
-        db.session.commit()
+        self.commit()
 
-    def apply(self, plan: Plan) -> None:
-        for change in plan.changes:
+    def apply(self, plan: Plan) -> bool:
+        """Take the plan's sheet values into the app; True when only KPI values changed
+        (the caller then refreshes statuses instead of reading the whole app again)."""
+        values = [c for c in plan.changes if layout.is_period_value(c.tab, c.header)]
+        others = [c for c in plan.changes if not layout.is_period_value(c.tab, c.header)]
+        pulled = 0
+        try:
+            with db.session.begin_nested():  # one savepoint for every value of the cycle
+                layout.apply_values(
+                    [(c.row.entity, c.header, c.value, c.ref) for c in values], source="sheet"
+                )
+        except (DomainError, ValueError, ArithmeticError):
+            others = plan.changes  # one refused: find it, one savepoint per change
+        else:
+            for change in values:
+                self.set_base(change.tab.kind, change.row.key, change.header, change.value)
+                change.row.values[change.header] = change.value
+            pulled += len(values)
+        for change in others:
             key = (change.tab.kind, change.row.key, change.header)
             try:
                 with db.session.begin_nested():
@@ -700,18 +766,19 @@ class Cycle:
                     )
             except (DomainError, ValueError, ArithmeticError) as error:
                 self.refused.add(key)
-                reason = getattr(error, "message", None) or str(error)
                 self.problems[key] = {
                     "tab_title": change.ref.rpartition("!")[0].strip("'").replace("''", "'"),
                     "cell": change.ref.rpartition("!")[2],
                     "label": f"{change.row.label} · {change.header}",
                     "text": change.value,
-                    "reason": reason,
+                    "reason": getattr(error, "message", None) or str(error),
                 }
                 continue
             self.set_base(change.tab.kind, change.row.key, change.header, change.value)
-            self.run.pulled += 1
-        db.session.commit()
+            pulled += 1
+        self.run.pulled += pulled  # once: a counter bumped per value is an UPDATE per value
+        self.commit()
+        return not others
 
     def record(self, plan: Plan) -> None:
         """Bases agreed on both sides, conflicts and import problems, committed."""
@@ -751,7 +818,7 @@ class Cycle:
         for problem in open_problems.values():
             problem.closed_at = now
         self.run.problems = len(self.problems)
-        db.session.commit()
+        self.commit()
 
     def requests(
         self, plan: Plan, sheet_tabs: dict[str, SheetTabData | None]
@@ -773,14 +840,23 @@ class Cycle:
         return requests
 
     def set_base(self, kind: str, key: str, header: str, value: str) -> None:
+        """Move one base, in place; `save_bases` marks the tabs changed before a commit
+        (one JSON write per tab and commit, not one per cell)."""
         record = self.connection.tab(kind)
         if record is None:
             return
-        bases = dict(record.bases or {})
-        row = dict(bases.get(key, {}))
-        row[header] = value
-        bases[key] = row
-        record.bases = bases
+        if record.bases is None:
+            record.bases = {}
+        # dict's own setdefault: MutableDict's would flag the whole document at every flush
+        dict.setdefault(record.bases, key, {})[header] = value
+        self.moved.add(kind)
+
+    def save_bases(self) -> None:
+        for kind in self.moved:
+            record = self.connection.tab(kind)
+            if record is not None:
+                flag_modified(record, "bases")
+        self.moved.clear()
 
 
 def _put(plan: Plan, gid: int, row: int, col: int, kind: str, value: str) -> None:
@@ -907,6 +983,8 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
     connection_id, run_id = connection.id, run.id
     cycle: Cycle | None = None
     db.session.info["hub.sync"] = True  # the edit hook must not queue a push for this
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         run.state, run.started_at = RunState.RUNNING, utcnow()
         connection.push_after = None
@@ -929,6 +1007,9 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
         current_app.logger.exception("sync of workspace %s failed", workspace_id)
         state, message = RunState.FAILED, f"The sync stopped on an internal error: {error}"
     finally:
+        # The cycle holds the lease, so nothing it loaded went stale under it: committing
+        # without expiring spares reloading every KPI after each commit.
+        session.expire_on_commit = expire_on_commit
         db.session.info.pop("hub.sync", None)
         release(connection_id, token)
     run = db.session.get(SyncRun, run_id)

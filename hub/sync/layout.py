@@ -25,7 +25,7 @@ from hub.domain.errors import DomainError
 from hub.domain.periods import Cadence, last_n_periods, periods_between
 from hub.domain.scorecard import active_cycle, initiative_cards, kpi_cards, latest_values
 from hub.domain.status import Direction, bounds_from_form, form_from_bounds, status_label
-from hub.domain.values import set_value
+from hub.domain.values import set_value, set_values
 from hub.extensions import db
 from hub.models import (
     CheckIn,
@@ -342,6 +342,26 @@ def apply(
         _apply_key_result(workspace, row.entity, header, value, source=source, user=user)
     else:
         _apply_initiative(workspace, row.entity, header, value, source=source, user=user)
+
+
+def is_period_value(tab: Tab, header: str) -> bool:
+    """Whether a column of a tab holds KPI values (one per period)."""
+    return tab.cadence is not None and all(c.header != header for c in KPI_COLUMNS)
+
+
+def apply_values(items: list[tuple[Kpi, str, str, str]], *, source: str) -> None:
+    """Many KPI values at once — (kpi, period key, value, cell) each — as `apply` would."""
+    set_values([(kpi, key, _number(value), ref) for kpi, key, value, ref in items], source=source)
+
+
+def refresh_statuses(workspace: Workspace, rows: list[tuple[Tab, Row]], today: date) -> None:
+    """Recompute the Status of KPI rows whose values were just applied (2 queries)."""
+    kpi_rows = {row.entity.id: row for tab, row in rows if tab.cadence is not None}
+    if not kpi_rows:
+        return
+    kpis = [row.entity for row in kpi_rows.values()]
+    for card in kpi_cards(workspace, kpis, today):
+        kpi_rows[card.kpi.id].values["Status"] = status_label(card.result, card.late)
 
 
 def _number(value: str) -> Decimal | None:
