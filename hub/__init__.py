@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_sync(app)
     return app
 
 
@@ -74,10 +75,24 @@ def register_blueprints(app: Flask) -> None:
         okrs,
         plan,
         scorecard,
+        sheet,
         workspaces,
     )
 
-    blueprints = (main, auth, workspaces, members, scorecard, bets, plan, kpis, checkin, okrs, api)
+    blueprints = (
+        main,
+        auth,
+        workspaces,
+        members,
+        scorecard,
+        bets,
+        plan,
+        kpis,
+        checkin,
+        okrs,
+        sheet,
+        api,
+    )
     for module in blueprints:
         app.register_blueprint(module.bp)
 
@@ -99,6 +114,12 @@ def register_cli(app: Flask) -> None:
     from hub.cli import hub_cli
 
     app.cli.add_command(hub_cli)
+
+
+def register_sync(app: Flask) -> None:
+    from hub.sync import jobs
+
+    jobs.init_app(app)
 
 
 def _migrations_dir():

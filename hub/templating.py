@@ -71,6 +71,8 @@ WORKSPACE_NAV: list[NavLink] = [
     NavLink("Check-in", "checkin.index", Role.UPDATER, also=("checkin.",)),
     NavLink("OKRs", "okrs.index", uses="okrs", also=("okrs.",)),
     NavLink("Bets vs gauges", "bets.index", uses="both", also=("bets.",)),
+    # Every member sees how the sheet syncs; the page itself decides who may act.
+    NavLink("Sheet", "sheet.index", also=("sheet.",)),
     NavLink("Members", "members.index", also=("members.",)),
     NavLink("Settings", "workspaces.settings", also=("workspaces.delete",)),
 ]
@@ -126,6 +128,20 @@ def time_until(value: datetime, now: datetime | None = None) -> str:
     return "in less than a minute"
 
 
+def time_ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago a moment was, in words: 'just now', '3 min ago', '2 days ago'."""
+    if value is None:
+        return "never"
+    seconds = ((now or utcnow()) - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    size, unit = (3600, "hour") if seconds < 86400 else (86400, "day")
+    count = int(seconds // size)
+    return f"{count} {unit}{'' if count == 1 else 's'} ago"
+
+
 def register(app: Flask) -> None:
     """Install the filters and globals every template may use."""
     app.jinja_env.globals.update(
@@ -140,4 +156,5 @@ def register(app: Flask) -> None:
         mode_label=mode_label,
         datetime=format_datetime,
         time_until=time_until,
+        time_ago=time_ago,
     )

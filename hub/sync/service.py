@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.domain.errors import DomainError, Invalid
 from hub.extensions import db
@@ -30,6 +30,7 @@ __all__ = [
     "DISCONNECTED",
     "EDIT_DEBOUNCE",
     "SheetError",
+    "SyncChip",
     "SyncStatus",
     "connect",
     "disconnect",
@@ -40,6 +41,7 @@ __all__ = [
     "request_sync",
     "resume",
     "run_sync",
+    "sync_chips",
     "sync_status",
     "use_instead",
 ]
@@ -73,6 +75,51 @@ class SyncStatus:
     @property
     def connected(self) -> bool:
         return self.connection is not None
+
+
+@dataclass(frozen=True)
+class SyncChip:
+    """What the small sheet status beside a workspace says (scorecard, portfolio)."""
+
+    state: str
+    synced_at: datetime | None
+    problems: int
+    conflicts: int
+
+    @property
+    def kind(self) -> str:
+        """The one thing worth saying, worst first."""
+        if self.state in (SheetState.PAUSED, SheetState.ATTENTION):
+            return self.state
+        if self.problems:
+            return "problems"
+        if self.conflicts:
+            return "conflicts"
+        return "synced" if self.synced_at else "waiting"
+
+
+def sync_chips(workspace_ids: list[int]) -> dict[int, SyncChip]:
+    """The chip of every connected workspace among `workspace_ids`, in one query whatever
+    their number (an unconnected workspace has none)."""
+    if not workspace_ids:
+        return {}
+    owner = SheetConnection.workspace_id
+    problems = (
+        select(func.count(ImportProblem.id))
+        .where(ImportProblem.workspace_id == owner, ImportProblem.closed_at.is_(None))
+        .scalar_subquery()
+    )
+    conflicts = (
+        select(func.count(SyncConflict.id))
+        .where(SyncConflict.workspace_id == owner, SyncConflict.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            owner, SheetConnection.state, SheetConnection.last_success_at, problems, conflicts
+        ).where(owner.in_(workspace_ids))
+    )
+    return {row[0]: SyncChip(row[1], row[2], row[3] or 0, row[4] or 0) for row in rows}
 
 
 def parse_spreadsheet_ref(text: str) -> str:

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from hub import create_app
 from hub.extensions import db
 from tests.conftest import IN_CI
+from tests.fake_google import FakeGoogle, Served, serve
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,17 +43,30 @@ def _chromium_problem() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
+def live_google() -> Iterator[Served]:
+    """A fake Google served over real HTTP, which the live server reaches as it would a
+    Sheets emulator (HUB_GOOGLE_API_URL); tests add spreadsheets through `.fake`."""
+    google = serve(FakeGoogle())
+    yield google
+    google.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask, live_google: Served) -> Iterator[str]:
     """A second app on the suite's database, served on a free local port; yields its URL.
 
     Unlike the suite's app it keeps CSRF protection on, so the browser proves the
-    tokens (form fields and the htmx header) are wired up as in production.
+    tokens (form fields and the htmx header) are wired up as in production, and syncs
+    run in a background thread as in the embedded production setup.
     """
     served = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "WTF_CSRF_ENABLED": True,
+            "HUB_GOOGLE_API_URL": live_google.url,
+            "GOOGLE_APPLICATION_CREDENTIALS": None,  # the emulator takes anonymous requests
+            "HUB_SYNC_RUNNER": "thread",
         }
     )
     server = make_server("127.0.0.1", 0, served, threaded=True)
