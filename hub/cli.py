@@ -36,7 +36,8 @@ from hub.domain.documents import (
 from hub.domain.errors import DomainError, Invalid
 from hub.domain.periods import local_today
 from hub.extensions import db
-from hub.models import User, Workspace
+from hub.models import RunState, SheetConnection, SyncRun, User, Workspace
+from hub.sync import service
 
 hub_cli = AppGroup("hub", help="Strategy Hub commands.")
 
@@ -228,6 +229,75 @@ def share_command(slug: str, label: str, days: int | None) -> None:
         "Revoke it on the scorecard page.",
         err=True,
     )
+
+
+@hub_cli.command("connect-sheet")
+@click.argument("slug")
+@click.argument("sheet", metavar="SPREADSHEET_ID_OR_URL")
+def connect_sheet_command(slug: str, sheet: str) -> None:
+    """Connect workspace SLUG to a Google Sheet and fill it, now (share the sheet with the
+    service account as Editor first)."""
+    workspace = _workspace(slug)
+    if workspace is None:
+        raise Refused(f"There is no workspace {slug!r}.")
+    try:
+        run = service.connect(workspace, sheet, user=None)
+    except Invalid as error:
+        reasons = "; ".join(problem.removeprefix("sheet: ") for problem in error.problems)
+        raise Refused(f"{sheet!r} is not a Google Sheet address or id: {reasons}.") from None
+    except DomainError as error:  # service.SheetError: Google refused, the message says why
+        raise Refused(error.message) from None
+    db.session.commit()
+    connection = service.connection_of(workspace)
+    if connection is not None:
+        click.echo(f"Connected {slug} to the sheet {connection.title!r}: {connection.url}")
+        click.echo("Tabs: " + ", ".join(tab.title for tab in connection.tabs))
+    click.echo(f"First sync: {_run_line(run)}")
+    if run.state == RunState.FAILED:
+        raise click.exceptions.Exit(1)
+
+
+@hub_cli.command("sync")
+@click.argument("slug", required=False)
+def sync_command(slug: str | None) -> None:
+    """Sync workspace SLUG (or every connected one) with its Google Sheet, now."""
+    if slug is None:
+        workspaces = list(
+            db.session.scalars(
+                select(Workspace)
+                .join(SheetConnection, SheetConnection.workspace_id == Workspace.id)
+                .order_by(Workspace.slug)
+            )
+        )
+        if not workspaces:
+            click.echo("No workspace has a Google Sheet connected.")
+            return
+    else:
+        workspace = _workspace(slug)
+        if workspace is None:
+            raise Refused(f"There is no workspace {slug!r}.")
+        if service.connection_of(workspace) is None:
+            raise Refused(
+                f"Workspace {slug!r} has no Google Sheet connected. Connect one: "
+                f"flask --app wsgi hub connect-sheet {slug} SHEET_URL"
+            )
+        workspaces = [workspace]
+    failed = 0
+    for workspace in workspaces:
+        run = service.run_sync(workspace.id, trigger="cli")
+        click.echo(f"{workspace.slug}: {_run_line(run)}")
+        failed += run.state == RunState.FAILED
+    if failed:
+        click.echo(f"{failed} of {len(workspaces)} syncs failed.", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _run_line(run: SyncRun) -> str:
+    """'done — pulled 1, pushed 2, …', with the run's message when it did not finish."""
+    line = f"{run.state} — {run.summary()}"
+    if run.state in (RunState.FAILED, RunState.PAUSED) and run.message:
+        line += f" ({run.message})"
+    return line
 
 
 def _workspace(slug: str) -> Workspace | None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from hub.auth import Access, find_access
@@ -15,8 +15,9 @@ from hub.domain.errors import DomainError, NotFound
 from hub.domain.numbers import optional_decimal
 from hub.domain.values import MAX_NOTE, find_kpi, set_value
 from hub.extensions import csrf, db
-from hub.models import Membership, Role, Workspace
+from hub.models import ImportProblem, Membership, Role, SyncConflict, SyncRun, TabKind, Workspace
 from hub.routes import api_views
+from hub.sync import service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, not cookies, authenticate here, so there is no CSRF to forge.
@@ -145,3 +146,88 @@ def put_kpi_value(access: Access, key: str, period: str):
 def bets(access: Access):
     """Bets vs gauges for the active cycle: rows, gauges without a bet, and flags."""
     return jsonify(api_views.bets(access.workspace))
+
+
+@bp.post("/workspaces/<slug>/sync")
+@api_workspace(Role.EDITOR)
+def start_sync(access: Access):
+    """Start a sync with the workspace's Google Sheet (or join the one already queued)."""
+    try:
+        run = service.request_sync(access.workspace, trigger="api", user=g.api_user)
+    except service.SheetError as exc:
+        return error(409, "not_connected", exc.message)
+    response = jsonify(sync=_run_json(run))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.sync_status", slug=access.workspace.slug)
+    return response
+
+
+@bp.get("/workspaces/<slug>/sync")
+@api_workspace()
+def sync_status(access: Access):
+    """The sheet connection, the last cycles, open conflicts and open import problems."""
+    status = service.sync_status(access.workspace)
+    connection = status.connection
+    return jsonify(
+        connection=None
+        if connection is None
+        else {
+            "state": status.state,
+            "message": status.message,
+            "spreadsheet_id": connection.spreadsheet_id,
+            "title": connection.title,
+            "url": connection.url,
+            "last_sync_at": connection.last_sync_at,
+            "last_success_at": connection.last_success_at,
+            "service_account_email": status.service_account_email,
+        },
+        runs=[_run_json(run) for run in status.runs],
+        conflicts=[_conflict_json(conflict) for conflict in status.conflicts],
+        problems=[_problem_json(problem) for problem in status.problems],
+    )
+
+
+def _run_json(run: SyncRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "state": run.state,
+        "trigger": run.trigger,
+        "requested_at": run.requested_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "progress": run.progress,
+        "message": run.message,
+        "pulled": run.pulled,
+        "pushed": run.pushed,
+        "conflicts": run.conflicts,
+        "problems": run.problems,
+        "api_calls": run.api_calls,
+        "summary": run.summary(),
+    }
+
+
+def _conflict_json(conflict: SyncConflict) -> dict[str, Any]:
+    # Stored as "'Weekly KPIs'!J7": the tab and the cell apart, as for import problems.
+    tab, _, cell = conflict.cell.rpartition("!")
+    tab = tab[1:-1].replace("''", "'") if tab.startswith("'") else tab
+    return {
+        "id": conflict.id,
+        "tab": tab or TabKind.TITLES.get(conflict.tab_kind, conflict.tab_kind),
+        "cell": cell,
+        "label": conflict.label,
+        "sheet_value": conflict.sheet_value,
+        "app_value": conflict.app_value,
+        "winner": conflict.winner,
+        "created_at": conflict.created_at,
+    }
+
+
+def _problem_json(problem: ImportProblem) -> dict[str, Any]:
+    return {
+        "tab": problem.tab_title or TabKind.TITLES.get(problem.tab_kind, problem.tab_kind),
+        "cell": problem.cell,
+        "label": problem.label,
+        "text": problem.text,
+        "reason": problem.reason,
+        "opened_at": problem.opened_at,
+    }
