@@ -92,7 +92,7 @@ class SheetConnection(db.Model):
     # The Drive version seen when the sheet last matched the bases, and a digest of every
     # managed app value then: both unchanged means a cycle needs no Sheets call at all.
     drive_version: Mapped[str] = mapped_column(String(40), default="")
-    app_digest: Mapped[str] = mapped_column(String(64), default="")
+    app_digest: Mapped[str] = mapped_column(String(80), default="")  # day:sha256
     # Debounced push after a web/API edit: the earliest moment to run it.
     push_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # One sync per workspace at a time, across processes and hosts: a lease in this row.

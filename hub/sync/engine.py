@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm.attributes import flag_modified
 
 from hub.domain.errors import DomainError
@@ -53,6 +53,8 @@ CLEAR_COUNT = 10
 CLEAR_SHARE = 0.25  # …or this share of a tab's values (two cells at least)
 RENAMED_ROWS = 3  # …and so does one where this many rows' names no longer match their IDs
 MAX_PASSES = 3
+NOTHING_CHANGED = "Nothing changed on either side."
+QUIET_TRIGGERS = ("interval", "edit")  # a quiet run of these is not kept in the log
 
 META_FIELDS = (
     "properties(title,locale),"
@@ -299,21 +301,32 @@ class Cycle:
             self.events.append(text)
 
     # -- orchestration ---------------------------------------------------------------
-    def execute(self) -> None:
+    def execute(self, *, app_edited: bool) -> None:
+        """The cycle. `app_edited`: an edit in the app asked for a push (the edit hook)."""
         connection, run = self.connection, self.run
         version = str(self.client.drive_file(connection.spreadsheet_id).get("version", ""))
         kinds = self.kinds()
-        tabs = layout.build_tabs(self.workspace, kinds, connection.tracking_start, self.today)
-        digest = _digest(tabs)
-        have_all = all(connection.tab(kind) is not None for kind in kinds)
-        if (
-            version
+        sheet_unchanged = (
+            bool(version)
             and version == connection.drive_version
-            and digest == connection.app_digest
             and not connection.resume
-            and have_all
+            and all(connection.tab(kind) is not None for kind in kinds)
+        )
+        # A scheduled check of a quiet workspace stops here, before reading the app: the
+        # edit hook marks every change made through the app, and statuses move by the day.
+        today = self.today.isoformat()
+        if (
+            sheet_unchanged
+            and self.run.trigger == "interval"
+            and not app_edited
+            and connection.app_digest.startswith(today)
         ):
-            run.message = "Nothing changed on either side."
+            run.message = NOTHING_CHANGED
+            return
+        tabs = layout.build_tabs(self.workspace, kinds, connection.tracking_start, self.today)
+        digest = _digest(tabs, today)
+        if sheet_unchanged and digest == connection.app_digest:
+            run.message = NOTHING_CHANGED
             return
         self.progress("Reading the sheet")
         sheet_tabs = self.read(kinds)
@@ -355,7 +368,7 @@ class Cycle:
             connection.drive_version = after if same else version
         else:
             connection.drive_version = version
-        connection.app_digest = _digest(tabs)
+        connection.app_digest = _digest(tabs, today)
         connection.resume = ""
         connection.pause_details = {}
         if connection.state == SheetState.PAUSED:
@@ -920,8 +933,9 @@ def _update_cells(gid: int, cells: dict[tuple[int, int], tuple[str, str]]) -> li
     return requests
 
 
-def _digest(tabs: dict[str, Tab]) -> str:
-    """A fingerprint of every managed app value: unchanged means nothing to push."""
+def _digest(tabs: dict[str, Tab], today: str) -> str:
+    """The day, and a fingerprint of every managed app value: unchanged means nothing to
+    push (statuses depend on the day: a KPI turns late)."""
     h = hashlib.sha256()
     for kind, tab in tabs.items():
         h.update(json.dumps([kind, [c.header for c in tab.columns]]).encode())
@@ -929,7 +943,7 @@ def _digest(tabs: dict[str, Tab]) -> str:
             h.update(
                 json.dumps([row.key, sorted(row.computed), row.values], sort_keys=True).encode()
             )
-    return h.hexdigest()
+    return f"{today}:{h.hexdigest()}"
 
 
 # ------------------------------------------------------------------------- entry points
@@ -987,10 +1001,10 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         run.state, run.started_at = RunState.RUNNING, utcnow()
-        connection.push_after = None
+        app_edited, connection.push_after = connection.push_after is not None, None
         db.session.commit()
         cycle = Cycle(workspace, connection, run)
-        cycle.execute()
+        cycle.execute(app_edited=app_edited)
         connection.last_sync_at = connection.last_success_at = utcnow()
         if connection.state == SheetState.ATTENTION:
             connection.state = SheetState.OK
@@ -1016,7 +1030,23 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
     if cycle is not None:
         calls = cycle.client.calls
         run.drive_calls, run.read_calls, run.write_calls = calls.drive, calls.reads, calls.writes
+    if state == RunState.DONE and message == NOTHING_CHANGED and run.trigger in QUIET_TRIGGERS:
+        _forget_quiet_runs(run)
     return _finish(run, state, message)
+
+
+def _forget_quiet_runs(run: SyncRun) -> None:
+    """Keep only the latest scheduled "nothing changed" run: a minute's check of a quiet
+    sheet would otherwise bury the log under 1,440 of them a day."""
+    db.session.execute(
+        delete(SyncRun).where(
+            SyncRun.workspace_id == run.workspace_id,
+            SyncRun.id < run.id,
+            SyncRun.state == RunState.DONE,
+            SyncRun.trigger.in_(QUIET_TRIGGERS),
+            SyncRun.message == NOTHING_CHANGED,
+        )
+    )
 
 
 def _pause(connection_id: int, details: dict[str, Any]) -> str:

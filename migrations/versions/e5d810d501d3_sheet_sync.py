@@ -37,7 +37,7 @@ def upgrade():
     sa.Column('resume', sa.String(length=8), nullable=False),
     sa.Column('tracking_start', sa.Date(), nullable=False),
     sa.Column('drive_version', sa.String(length=40), nullable=False),
-    sa.Column('app_digest', sa.String(length=64), nullable=False),
+    sa.Column('app_digest', sa.String(length=80), nullable=False),
     sa.Column('push_after', hub.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lock_token', sa.String(length=32), nullable=True),
     sa.Column('lock_until', hub.models.base.UTCDateTime(timezone=True), nullable=True),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hub.domain.values import current_value, set_value, value_history
 from hub.extensions import db
-from hub.models import ImportProblem, Kpi, SheetConnection, SyncConflict
+from hub.models import ImportProblem, Kpi, SheetConnection, SyncConflict, SyncRun
 from hub.sync import engine, service
 from hub.sync.cells import column_letters
 
@@ -530,3 +530,19 @@ def test_a_large_sheet_keeps_the_same_budget(app, make, fake_google):
     fake_google.log.clear()
     service.run_sync(ws.id)
     assert fake_google.log.ops() == ["files.get"]
+
+
+def test_a_quiet_scheduled_check_reads_nothing_and_leaves_one_line_in_the_log(sheet, fake_google):
+    sheet.connect()
+    for _ in range(3):
+        sheet.fake.log.clear()
+        run = service.run_sync(sheet.ws.id, trigger="interval")
+        assert run.message == "Nothing changed on either side."
+        assert sheet.fake.log.ops() == ["files.get"]
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.trigger == "interval")).all()
+    assert len(runs) == 1
+    set_value(sheet.revenue, sheet.periods[-1], Decimal(3), source="web")
+    db.session.commit()
+    run = service.run_sync(sheet.ws.id, trigger="interval")  # the edit hook marked it
+    assert run.pushed == 2  # the value, and the KPI's status
+    assert sheet.cell("K1", sheet.periods[-1]) == 3
