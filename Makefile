@@ -37,3 +37,4 @@ clean:
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.sync

@@ -107,9 +107,13 @@ def read_cell(
         return text.lower() if kind == Kind.EMAIL else text
     if kind == Kind.DATE:
         return _read_date(cell)
-    if kind == Kind.BOUNDS and isinstance(cell.value, str) and _RANGE.match(cell.value.strip()):
-        return _read_range(cell.value.strip(), unit, locale, currency)
-    read = _parse(cell.value, unit, locale, cell.number_format, currency)
+    raw = cell.value
+    if isinstance(raw, float) and cell.number_format not in _SPECIAL_FORMATS:
+        if kind in (Kind.NUMBER, Kind.BOUNDS):
+            return _plain_number_text(raw, unit)  # most cells of a sheet: one lookup
+    if kind == Kind.BOUNDS and isinstance(raw, str) and _RANGE.match(raw.strip()):
+        return _read_range(raw.strip(), unit, locale, currency)
+    read = _parse(raw, unit, locale, cell.number_format, currency)
     if isinstance(read, Problem):
         return read
     if not isinstance(read, Number):
@@ -121,8 +125,19 @@ def read_cell(
     return decimal_text(read.value)
 
 
+_SPECIAL_FORMATS = frozenset({"PERCENT", "DATE", "TIME", "DATE_TIME"})
+
+
+@lru_cache(maxsize=65536)
+def _plain_number_text(raw: float, unit: str) -> str | Problem:
+    """A number cell without a percent or date format, read: the same float, the same
+    answer, so a sheet's many equal numbers are read once."""
+    read = parse_cell(raw, unit=unit)
+    return decimal_text(read.value) if isinstance(read, Number) else read
+
+
 def _parse(raw: Any, unit: str, locale: str, number_format: str, currency: str):
-    if isinstance(raw, float) and number_format not in ("PERCENT", "DATE", "TIME", "DATE_TIME"):
+    if isinstance(raw, float) and number_format not in _SPECIAL_FORMATS:
         return _parse_plain_number(raw, unit)
     return parse_cell(raw, unit=unit, locale=locale, number_format=number_format, currency=currency)
 

@@ -10,7 +10,6 @@ either the old value, written again, or the new one, whose base then simply adva
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import secrets
 from collections import defaultdict
@@ -938,11 +937,9 @@ def _digest(tabs: dict[str, Tab], today: str) -> str:
     push (statuses depend on the day: a KPI turns late)."""
     h = hashlib.sha256()
     for kind, tab in tabs.items():
-        h.update(json.dumps([kind, [c.header for c in tab.columns]]).encode())
-        for row in tab.rows:
-            h.update(
-                json.dumps([row.key, sorted(row.computed), row.values], sort_keys=True).encode()
-            )
+        h.update(repr((kind, [c.header for c in tab.columns])).encode())
+        for row in tab.rows:  # a row's values are always built in the same order
+            h.update(repr((row.key, sorted(row.computed), row.values)).encode())
     return f"{today}:{h.hexdigest()}"
 
 
