@@ -72,7 +72,7 @@ def test_creating_a_workspace_makes_its_creator_owner(client, login, make):
     login(user)
     response = client.post("/workspaces/new", data=workspace_form())
     assert response.status_code == 303
-    assert response.headers["Location"] == "/w/acme-corp/"
+    assert response.headers["Location"] == "/w/acme-corp/sheet?setup=1"
     created = workspace("acme-corp")
     assert created.name == "Acme Corp"
     assert created.time_zone == "Europe/Paris"
@@ -83,7 +83,10 @@ def test_creating_a_workspace_makes_its_creator_owner(client, login, make):
         )
     )
     assert role == Role.OWNER
-    assert "Acme Corp is ready" in client.get("/w/acme-corp/settings").get_data(as_text=True)
+    next_step = client.get("/w/acme-corp/sheet?setup=1").get_data(as_text=True)
+    assert "Acme Corp is ready" in next_step
+    assert "Skip: invite your team" in next_step
+    assert "/w/acme-corp/members" in next_step
 
 
 def test_the_address_is_made_from_the_name_and_kept_unique(client, login, make):

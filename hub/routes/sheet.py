@@ -46,7 +46,8 @@ FINISHED_WORDS = {
 @workspace_route(Role.VIEWER)
 def index(access: Access):
     """The connection, the sync's state and log, open conflicts and import problems."""
-    return render(PAGE, **_page(access, connect_form=ConnectForm(formdata=None)))
+    setup = request.args.get("setup") == "1" and access.can(Role.OWNER)
+    return render(PAGE, **_page(access, connect_form=ConnectForm(formdata=None), setup=setup))
 
 
 @bp.post("/w/<slug>/sheet/connect")
@@ -214,6 +215,7 @@ def _page(access: Access, **context):
         "can_sync": access.can(Role.EDITOR),
         "can_manage": access.can(Role.OWNER),
         "oob": False,
+        "setup": False,
         **context,
     }
 

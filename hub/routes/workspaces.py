@@ -34,8 +34,8 @@ def new():
             show_problems(form, error)
         else:
             db.session.commit()
-            flash(f"{workspace.name} is ready. Next, invite your team from Members.", "success")
-            return see_other(url_for("workspaces.home", slug=workspace.slug))
+            # The wizard's next, optional step: the client's sheet, then the invites.
+            return see_other(url_for("sheet.index", slug=workspace.slug, setup=1))
     return render("workspaces/new.html", form=form, status=status_for(form))
 
 
