@@ -131,6 +131,9 @@ class SheetTab(db.Model):
     gid: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))  # as last seen, for messages and A1 refs
     bases: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(JSON), default=dict)
+    # The header row as the last cycle left it, people's own columns included: if someone
+    # deletes the header row, it is put back exactly as it was.
+    header_row: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     connection: Mapped[SheetConnection] = relationship(back_populates="tabs")
 

@@ -175,6 +175,7 @@ class Plan:
     bases_after_write: list[tuple[str, str, str, str]] = field(default_factory=list)
     bases_now: list[tuple[str, str, str, str]] = field(default_factory=list)
     structure: list[dict[str, Any]] = field(default_factory=list)
+    header_rows: dict[str, list[str]] = field(default_factory=dict)  # by tab kind
     new_rows: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
     cleared: list[dict[str, str]] = field(default_factory=list)
     mismatched: list[dict[str, str]] = field(default_factory=list)
@@ -367,6 +368,10 @@ class Cycle:
             connection.drive_version = after if same else version
         else:
             connection.drive_version = version
+        for kind, header_row in plan.header_rows.items():
+            record = connection.tab(kind)
+            if record is not None:
+                record.header_row = header_row
         connection.app_digest = _digest(tabs, today)
         connection.resume = ""
         connection.pause_details = {}
@@ -478,7 +483,9 @@ class Cycle:
         record = self.connection.tab(tab.kind)
         assert record is not None  # noqa: S101  (add_tab made it)
         bases: dict[str, dict[str, str]] = record.bases or {}
+        self.restore_header_row(plan, tab, data, record.header_row or [])
         positions, fresh_columns = self.place_columns(plan, tab, data)
+        plan.header_rows[tab.kind] = _header_row(data)
         rows, fresh_rows = self.place_rows(plan, tab, data, bases, mode)
         locale, currency = self.connection.locale or "en_US", self.workspace.currency
         name_header = NAME_COLUMN[tab.kind]
@@ -550,6 +557,33 @@ class Cycle:
         if decision.agree:
             plan.bases_now.append((*spot.key, app_value))
 
+    def restore_header_row(self, plan: Plan, tab: Tab, data: SheetTabData, last: list[str]) -> None:
+        """Row 1 holds none of the tab's headers but the rows below are there: someone
+        deleted the header row. Put it back as it was, above them."""
+        managed = {column.header for column in tab.columns}
+        if not data.grid or not last or managed & set(data.headers):
+            return
+        plan.structure.append(
+            {
+                "insertDimension": {
+                    "range": {
+                        "sheetId": data.gid,
+                        "dimension": "ROWS",
+                        "startIndex": 0,
+                        "endIndex": 1,
+                    },
+                    "inheritFromBefore": False,
+                }
+            }
+        )
+        data.grid.insert(0, [Cell(text or None, text, "", "") for text in last])
+        data.row_count += 1
+        data.index()
+        for col, text in enumerate(last):
+            if text:
+                _put(plan, data.gid, 0, col, Kind.TEXT, text)
+        self.event(f"Restored the header row of {data.title!r} (it was deleted in the sheet).")
+
     def place_columns(
         self, plan: Plan, tab: Tab, data: SheetTabData
     ) -> tuple[dict[str, int], set[str]]:
@@ -603,6 +637,7 @@ class Cycle:
             plan.structure.append(_grid_size(data.gid, "columnCount", needed + 4))
             data.col_count = needed + 4
         data.headers = headers
+        data.id_column = headers.get("ID")
         return positions, fresh
 
     def place_rows(
@@ -869,6 +904,14 @@ class Cycle:
             if record is not None:
                 flag_modified(record, "bases")
         self.moved.clear()
+
+
+def _header_row(data: SheetTabData) -> list[str]:
+    """The header row after placement: every managed and personal header by column."""
+    row = [""] * (max(data.headers.values(), default=-1) + 1)
+    for text, col in data.headers.items():
+        row[col] = text
+    return row
 
 
 def _put(plan: Plan, gid: int, row: int, col: int, kind: str, value: str) -> None:

@@ -102,6 +102,7 @@ def upgrade():
     sa.Column('gid', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('bases', sa.JSON(), nullable=False),
+    sa.Column('header_row', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['sheet_connections.id'], name=op.f('fk_sheet_tabs_connection_id_sheet_connections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sheet_tabs')),
     sa.UniqueConstraint('connection_id', 'kind', name=op.f('uq_sheet_tabs_connection_id_kind'))

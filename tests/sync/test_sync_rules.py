@@ -45,7 +45,8 @@ def sheet(app, make, fake_google):
 
         def a1(self, key, header, tab=WEEKLY):
             grid = self.grid(tab)
-            row = next(i for i, r in enumerate(grid) if r and r[0] == key)
+            ids = grid[0].index("ID")
+            row = next(i for i, r in enumerate(grid) if len(r) > ids and r[ids] == key)
             return f"{column_letters(grid[0].index(header))}{row + 1}"
 
         def type(self, key, header, text, tab=WEEKLY):
@@ -546,3 +547,34 @@ def test_a_quiet_scheduled_check_reads_nothing_and_leaves_one_line_in_the_log(sh
     run = service.run_sync(sheet.ws.id, trigger="interval")  # the edit hook marked it
     assert run.pushed == 2  # the value, and the KPI's status
     assert sheet.cell("K1", sheet.periods[-1]) == 3
+
+
+def test_a_deleted_header_row_is_put_back_as_it_was(sheet, make):
+    sheet.connect()
+    period = sheet.periods[-1]
+    make.value(sheet.revenue, period, 5)
+    sheet.fake.insert_columns(sheet.sid, sheet.gid(), "C")
+    sheet.fake.type(sheet.sid, sheet.gid(), "C1", "Notes")
+    sheet.sync()
+    before = sheet.grid()
+    sheet.fake.delete_rows(sheet.sid, sheet.gid(), 1)
+    run = sheet.sync()
+    assert any("Restored the header row" in e for e in run.events)
+    assert sheet.grid() == before
+    assert app_value(sheet.revenue, period) == 5
+
+
+def test_the_id_column_may_be_moved_anywhere(sheet, make):
+    sheet.connect()
+    sheet.fake.insert_columns(sheet.sid, sheet.gid(), "A")  # a column of one's own first
+    sheet.fake.type(sheet.sid, sheet.gid(), "A1", "Mine")
+    period = sheet.periods[-1]
+    sheet.type("K2", period, "4")
+    sheet.fake.delete_columns(sheet.sid, sheet.gid(), "C")  # the KPI names: restored
+    run = sheet.sync()
+    assert run.state == "done"
+    assert app_value(sheet.churn, period) == 4
+    grid = sheet.grid()
+    assert grid[0][0] == "Mine"
+    assert [row[grid[0].index("KPI")] for row in grid[1:3]] == ["Revenue", "Churn"]
+    assert len(db.session.scalars(select(Kpi)).all()) == 2
