@@ -469,7 +469,9 @@ class Cycle:
             self.event(f"Added the tab {title!r}.")
         else:
             self.event(f"Restored the tab {title!r} (it was deleted in the sheet).")
-            record.gid, record.title, record.bases = gid, title, {}
+            # Its bases stay: until a write of the new tab is confirmed, they are still
+            # what both sides last agreed on (its cells are all written afresh anyway).
+            record.gid, record.title = gid, title
         rows = max(1000, len(tab.rows) + 50)
         columns = max(26, len(tab.columns) + 4)
         data = SheetTabData(gid, title, rows, columns)
