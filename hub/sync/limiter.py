@@ -8,6 +8,7 @@ set, else the database's `sync_quota` table does (SHEETS.md §2 "Faults").
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol
 
@@ -34,7 +35,7 @@ class Limiter(Protocol):
         """Block (sleep) until one more request may be sent."""
 
 
-class _FixedWindow:
+class _FixedWindow(ABC):
     """The waiting loop both limiters share; `_take` claims one unit of a window."""
 
     def __init__(self, limit: int, period: int, sleep: Sleep, clock: Clock) -> None:
@@ -52,8 +53,9 @@ class _FixedWindow:
                 return
             self.sleep((window + 1) * self.period - now)
 
+    @abstractmethod
     def _take(self, window: int) -> bool:
-        raise NotImplementedError
+        """Claim one unit of the window; False when it is full."""
 
 
 class RedisLimiter(_FixedWindow):
