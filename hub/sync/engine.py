@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import flag_modified
 
 from hub.domain.errors import DomainError
@@ -1072,8 +1072,15 @@ def run_cycle(workspace_id: int, *, trigger: str, run_id: int | None = None) -> 
     if cycle is not None:
         calls = cycle.client.calls
         run.drive_calls, run.read_calls, run.write_calls = calls.drive, calls.reads, calls.writes
-    if state == RunState.DONE and message == NOTHING_CHANGED and run.trigger in QUIET_TRIGGERS:
-        _forget_quiet_runs(run)
+    if state == RunState.DONE and message == NOTHING_CHANGED:
+        # The sheet was not read: its unreadable cells are the ones still open.
+        run.problems = db.session.scalar(
+            select(func.count(ImportProblem.id)).where(
+                ImportProblem.workspace_id == run.workspace_id, ImportProblem.closed_at.is_(None)
+            )
+        )
+        if run.trigger in QUIET_TRIGGERS:
+            _forget_quiet_runs(run)
     return _finish(run, state, message)
 
 
