@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.domain.values import current_value, set_value, value_history
 from hub.extensions import db
 from hub.models import ImportProblem, Kpi, SheetConnection, SyncConflict, SyncRun
-from hub.sync import engine, service
+from hub.sync import cycle, service
 from hub.sync.cells import column_letters
 
 WEEKLY = "Weekly KPIs"
@@ -379,8 +379,8 @@ def test_a_range_sorted_without_its_id_column_pauses(sheet, make):
 def test_a_new_period_gets_its_column_when_it_begins(sheet, monkeypatch):
     sheet.connect()
     last = sheet.periods[-1]
-    later = engine.local_today(sheet.ws.time_zone) + timedelta(days=7)
-    monkeypatch.setattr(engine, "local_today", lambda tz: later)
+    later = cycle.local_today(sheet.ws.time_zone) + timedelta(days=7)
+    monkeypatch.setattr(cycle, "local_today", lambda tz: later)
     run = sheet.sync()
     assert sheet.periods[-2] == last
     assert len(sheet.periods) == 14
