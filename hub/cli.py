@@ -7,6 +7,7 @@ command leaves the database as it was.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import IO
 
@@ -290,6 +291,26 @@ def sync_command(slug: str | None) -> None:
     if failed:
         click.echo(f"{failed} of {len(workspaces)} syncs failed.", err=True)
         raise click.exceptions.Exit(1)
+
+
+@hub_cli.command("scheduler")
+@click.option("--once", is_flag=True, help="One pass, then exit (to run it from cron).")
+def scheduler_command(once: bool) -> None:
+    """Start a sync for every connected workspace due one, every 2 seconds.
+
+    Web processes run this scheduler themselves, from their first request on; run it as a
+    process of its own when syncs must go on with no visit (after a restart, say).
+    """
+    from hub.sync import jobs
+
+    while True:
+        for run in jobs.tick():
+            slug = db.session.scalar(select(Workspace.slug).where(Workspace.id == run.workspace_id))
+            click.echo(f"{slug}: {run.trigger} — {_run_line(run)}")
+        db.session.remove()
+        if once:
+            return
+        time.sleep(jobs.TICK_SECONDS)
 
 
 def _run_line(run: SyncRun) -> str:

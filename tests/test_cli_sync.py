@@ -145,3 +145,15 @@ def test_a_failed_sync_prints_why_and_exits_1(runner, acme, sheet, fake_google):
     assert line.startswith("acme: failed — pulled 0, pushed 0, conflicts 0, problems 0, ")
     assert "(" in line  # followed by Google's refusal in words
     assert "1 of 1 syncs failed." in result.stderr
+
+
+def test_the_scheduler_syncs_what_is_due_and_only_that(runner, acme, sheet):
+    assert hub(runner, "connect-sheet", "acme", sheet).exit_code == 0
+    result = hub(runner, "scheduler", "--once")
+    assert (result.exit_code, result.output) == (0, "")  # just synced: nothing due
+    connection = service.connection_of(acme)
+    connection.last_sync_at -= timedelta(hours=1)
+    db.session.commit()
+    result = hub(runner, "scheduler", "--once")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("acme: interval — done — ")
