@@ -79,6 +79,33 @@ def record_check_in(
     return check_in
 
 
+def clear_current(
+    kr: KeyResult,
+    *,
+    confidence: int | None = None,
+    user: User | None,
+    source: str = "web",
+) -> CheckIn | None:
+    """Clear a KR's current value (None when it has none, or follows its KPI), with a
+    check-in saying so: `record_check_in` only sets values."""
+    if kr.kpi_id is not None or kr.current_value is None:
+        return None
+    kr.current_value = None
+    if confidence is not None:
+        kr.confidence = confidence
+    check_in = CheckIn(
+        key_result=kr,
+        value=None,
+        confidence=kr.confidence,
+        note="Value cleared",
+        source=source,
+        user_id=user.id if user else None,
+    )
+    db.session.add(check_in)
+    db.session.flush()
+    return check_in
+
+
 def check_in_history(kr: KeyResult) -> list[CheckIn]:
     """A KR's check-ins, newest first."""
     return list(

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from hub.domain import plan
-from hub.domain.checkins import record_check_in, set_percent_complete
+from hub.domain.checkins import clear_current, record_check_in, set_percent_complete
 from hub.domain.errors import Invalid, NotFound
 from hub.domain.lifecycle import move_among, set_archived
 from hub.domain.periods import quarter_bounds, quarter_name
@@ -583,18 +583,7 @@ def update_key_result(kr: KeyResult, fields: plan.KeyResultFields, user: User | 
     # kpi_id would only follow the relationship at the next flush; record_check_in reads it
     kr.kpi_id = fields.kpi.id if fields.kpi is not None else None
     if kr.kpi_id is None and fields.current is None and kr.current_value is not None:
-        # Clearing the value: record_check_in only sets values, so keep the history here.
-        kr.current_value = None
-        db.session.add(
-            CheckIn(
-                key_result=kr,
-                value=None,
-                confidence=fields.confidence,
-                note="Value cleared",
-                user_id=user.id if user else None,
-            )
-        )
-        kr.confidence = fields.confidence
+        clear_current(kr, confidence=fields.confidence, user=user)
     else:
         value = None if kr.kpi_id is not None else fields.current
         record_check_in(kr, value=value, confidence=fields.confidence, user=user)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from hub.domain import okrs, plan
-from hub.domain.checkins import record_check_in
+from hub.domain.checkins import clear_current, record_check_in
 from hub.domain.errors import DomainError
 from hub.domain.periods import Cadence, last_n_periods, periods_between
 from hub.domain.scorecard import active_cycle, initiative_cards, kpi_cards, latest_values
@@ -28,7 +28,6 @@ from hub.domain.status import Direction, bounds_from_form, form_from_bounds, sta
 from hub.domain.values import set_value, set_values
 from hub.extensions import db
 from hub.models import (
-    CheckIn,
     Goal,
     Initiative,
     KeyResult,
@@ -473,7 +472,7 @@ def _apply_key_result(
 ) -> None:
     if header == "Current":
         if value == "":
-            _clear_current(kr, source=source, user=user)
+            clear_current(kr, user=user, source=source)
         else:
             record_check_in(kr, value=Decimal(value), user=user, source=source)
         return
@@ -508,23 +507,6 @@ def _apply_key_result(
     else:
         raise ValueError(f"{header} is written by the app")
     okrs.update_key_result(kr, fields, user)
-
-
-def _clear_current(kr: KeyResult, *, source: str, user: User | None) -> None:
-    if kr.kpi_id is not None or kr.current_value is None:
-        return
-    kr.current_value = None
-    db.session.add(
-        CheckIn(
-            key_result=kr,
-            value=None,
-            confidence=kr.confidence,
-            note="Value cleared",
-            source=source,
-            user_id=user.id if user else None,
-        )
-    )
-    db.session.flush()
 
 
 def _apply_initiative(
